@@ -1,0 +1,91 @@
+#include "tools/tokenize/tokenize_cli.h"
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "services/tokenizer/incremental_detokenizer.h"
+#include "services/tokenizer/unicode.h"
+
+namespace sllm::tools {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string ErrorLine(absl::string_view message) {
+  return Json{{"error", std::string(message)}}.dump();
+}
+
+bool ParseIds(const Json& j, std::vector<uint32_t>& ids) {
+  if (!j.is_array()) return false;
+  for (const auto& v : j) {
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > UINT32_MAX) {
+      return false;
+    }
+    ids.push_back(v.get<uint32_t>());
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string ProcessLine(const tokenizer::ModelTokenizer& model, const TokenizeCliOptions& options,
+                        const std::string& line, bool& error) {
+  error = true;
+  const tokenizer::Tokenizer& tok = model.tokenizer();
+  // Input must be valid UTF-8 before JSON sees it, so the error can name the byte.
+  if (auto st = tokenizer::ValidateUtf8(line, "input line"); !st.ok()) {
+    return ErrorLine(st.message());
+  }
+  Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return ErrorLine("input line is not valid JSON");
+  if (options.mode == TokenizeMode::kEncode) {
+    if (!j.is_string()) return ErrorLine("expected a JSON string");
+    const std::string text = j.get<std::string>();
+    auto enc = tok.Encode(text, {.add_special_tokens = options.add_special_tokens});
+    if (!enc.ok()) return ErrorLine(enc.status().message());
+    error = false;
+    return Json(enc->ids).dump();
+  }
+  std::vector<uint32_t> ids;
+  if (!ParseIds(j, ids)) return ErrorLine("expected a JSON array of non-negative integer ids");
+  if (options.mode == TokenizeMode::kDecode) {
+    auto text = tok.Decode(ids, options.skip_special_tokens);
+    if (!text.ok()) return ErrorLine(text.status().message());
+    error = false;
+    return Json(*text).dump();
+  }
+  tokenizer::IncrementalDetokenizer detok(tok, options.skip_special_tokens);
+  Json deltas = Json::array();
+  for (uint32_t id : ids) {
+    auto delta = detok.Add(id);
+    if (!delta.ok()) return ErrorLine(delta.status().message());
+    deltas.push_back(*delta);
+  }
+  deltas.push_back(detok.Finish());
+  error = false;
+  // Deltas are valid UTF-8 by construction; a strict dump() would throw otherwise.
+  return deltas.dump();
+}
+
+int RunTokenizeCli(const tokenizer::ModelTokenizer& model, const TokenizeCliOptions& options,
+                   std::istream& in, std::ostream& out) {
+  int errors = 0;
+  std::string line;
+  std::string buffer;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    bool error = false;
+    buffer += ProcessLine(model, options, line, error);
+    buffer += '\n';
+    errors += error ? 1 : 0;
+    if (buffer.size() > (1 << 16)) {
+      out << buffer;
+      buffer.clear();
+    }
+  }
+  out << buffer;
+  out.flush();
+  return errors;
+}
+
+}  // namespace sllm::tools
