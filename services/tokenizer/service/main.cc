@@ -1,0 +1,42 @@
+// sllm-tokenizer-server: serves the tokenizers of one or more model folders over gRPC.
+//   sllm-tokenizer-server --models stories260K=models/stories260K --port 50051
+#include "gflags/gflags.h"
+#include "glog/logging.h"
+#include "services/common/flags.h"
+#include "services/common/server.h"
+#include "services/tokenizer/service/tokenizer_core.h"
+#include "services/tokenizer/service/tokenizer_service.h"
+
+DEFINE_string(models, "", "Models to serve: comma-separated NAME=DIR (or DIR, named after it)");
+
+int main(int argc, char** argv) {
+  sllm::SetServerFlagDefaults(/*port=*/50051, /*metrics_port=*/9091);
+  gflags::SetUsageMessage("sllm-tokenizer-server --models NAME=DIR[,NAME=DIR...]");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
+
+  auto specs = sllm::tokenizer::ParseModelSpecs(FLAGS_models);
+  if (!specs.ok()) {
+    LOG(ERROR) << specs.status().message();
+    return 2;
+  }
+  auto core = sllm::tokenizer::TokenizerCore::Load(*specs);
+  if (!core.ok()) {
+    LOG(ERROR) << "loading models failed: " << core.status().message();
+    return 1;
+  }
+  sllm::ServiceRunner runner(sllm::ServerOptionsFromFlags());
+  sllm::tokenizer::TokenizerServiceImpl service(**core, runner.registry());
+  runner.AddService(&service);
+  if (auto st = runner.Start(); !st.ok()) {
+    LOG(ERROR) << st.message();
+    return 1;
+  }
+  runner.SetServing("", true);
+  runner.SetServing(sllm::v1::TokenizerService::service_full_name(), true);
+  LOG(INFO) << "tokenizer service on " << runner.local_target() << ", metrics on port "
+            << runner.metrics_port();
+  runner.Wait();
+  return 0;
+}

@@ -1,0 +1,50 @@
+// gRPC edge of the tokenizer service (callback API) over TokenizerCore.
+#ifndef SLLM_SERVICES_TOKENIZER_SERVICE_TOKENIZER_SERVICE_H_
+#define SLLM_SERVICES_TOKENIZER_SERVICE_TOKENIZER_SERVICE_H_
+
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
+#include "services/common/metrics.h"
+#include "services/tokenizer/service/tokenizer_core.h"
+#include "sllm/v1/tokenizer.grpc.pb.h"
+
+namespace sllm::tokenizer {
+
+class TokenizerServiceImpl final : public v1::TokenizerService::CallbackService {
+ public:
+  // `core` must outlive the service; metrics go to `registry`.
+  TokenizerServiceImpl(const TokenizerCore& core, prometheus::Registry& registry);
+
+  grpc::ServerUnaryReactor* Encode(grpc::CallbackServerContext* context,
+                                   const v1::EncodeRequest* request,
+                                   v1::EncodeResponse* response) override;
+  grpc::ServerUnaryReactor* Decode(grpc::CallbackServerContext* context,
+                                   const v1::DecodeRequest* request,
+                                   v1::DecodeResponse* response) override;
+  grpc::ServerBidiReactor<v1::DecodeStreamRequest, v1::DecodeStreamResponse>* DecodeStream(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* ApplyChatTemplate(grpc::CallbackServerContext* context,
+                                              const v1::ApplyChatTemplateRequest* request,
+                                              v1::ApplyChatTemplateResponse* response) override;
+  grpc::ServerUnaryReactor* GetInfo(grpc::CallbackServerContext* context,
+                                    const v1::GetTokenizerInfoRequest* request,
+                                    v1::GetTokenizerInfoResponse* response) override;
+  grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
+                                       const v1::ListTokenizerModelsRequest* request,
+                                       v1::ListTokenizerModelsResponse* response) override;
+
+  // Counts input bytes and output tokens (or ids in) of one call for `model`.
+  void CountTraffic(const std::string& model, const std::string& rpc, size_t bytes,
+                    size_t tokens);
+  RpcMetrics& rpc_metrics() { return rpc_metrics_; }
+
+ private:
+  const TokenizerCore& core_;
+  RpcMetrics rpc_metrics_;
+  prometheus::Family<prometheus::Counter>& bytes_;
+  prometheus::Family<prometheus::Counter>& tokens_;
+};
+
+}  // namespace sllm::tokenizer
+
+#endif  // SLLM_SERVICES_TOKENIZER_SERVICE_TOKENIZER_SERVICE_H_

@@ -1,0 +1,170 @@
+// The tokenizer service over a real channel on port 0: every rpc and every error code.
+#include "services/tokenizer/service/tokenizer_service.h"
+
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "services/common/server.h"
+#include "services/common/test_util.h"
+
+namespace sllm::tokenizer {
+namespace {
+
+class TokenizerServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto core = TokenizerCore::Load(
+        {{"stories", std::string(SLLM_MODELS_DIR) + "/stories260K"},
+         {"mistral", std::string(SLLM_TESTDATA_DIR) + "/tokenizers/mistral-spm"}});
+    ASSERT_TRUE(core.ok()) << core.status();
+    core_ = std::move(*core);
+    ServerOptions options;
+    options.host = "127.0.0.1";
+    options.metrics_host = "127.0.0.1";
+    options.handle_signals = false;
+    runner_ = std::make_unique<ServiceRunner>(options);
+    service_ = std::make_unique<TokenizerServiceImpl>(*core_, runner_->registry());
+    runner_->AddService(service_.get());
+    ASSERT_TRUE(runner_->Start().ok());
+    stub_ = v1::TokenizerService::NewStub(testing::InsecureChannel(runner_->local_target()));
+  }
+  void TearDown() override {
+    runner_->Shutdown();
+    runner_->Wait();
+  }
+
+  grpc::Status Encode(const std::string& model, const std::string& text, v1::EncodeResponse* r) {
+    grpc::ClientContext ctx;
+    v1::EncodeRequest req;
+    req.set_model(model);
+    req.set_text(text);
+    return stub_->Encode(&ctx, req, r);
+  }
+
+  std::unique_ptr<TokenizerCore> core_;
+  std::unique_ptr<ServiceRunner> runner_;
+  std::unique_ptr<TokenizerServiceImpl> service_;
+  std::unique_ptr<v1::TokenizerService::Stub> stub_;
+};
+
+TEST_F(TokenizerServiceTest, EncodeAndDecode) {
+  v1::EncodeResponse enc;
+  ASSERT_TRUE(Encode("stories", "Once upon a time", &enc).ok());
+  EXPECT_EQ(enc.ids_size(), 5);
+  grpc::ClientContext ctx;
+  v1::DecodeRequest dec;
+  dec.set_model("stories");
+  dec.mutable_ids()->CopyFrom(enc.ids());
+  dec.set_skip_special_tokens(true);
+  v1::DecodeResponse text;
+  ASSERT_TRUE(stub_->Decode(&ctx, dec, &text).ok());
+  EXPECT_EQ(text.text(), "Once upon a time");
+}
+
+TEST_F(TokenizerServiceTest, ErrorsHaveTheirCodesAndTheServiceKeepsServing) {
+  v1::EncodeResponse enc;
+  grpc::Status st = Encode("stories", "ab\xC3(", &enc);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "text is not valid UTF-8: invalid byte 0xc3 at byte offset 2");
+
+  st = Encode("nope", "hi", &enc);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(st.error_message(), "model 'nope' is not served here; models: mistral, stories");
+
+  grpc::ClientContext ctx;
+  v1::DecodeRequest dec;
+  dec.set_model("stories");
+  dec.add_ids(1);
+  dec.add_ids(4096);
+  v1::DecodeResponse text;
+  st = stub_->Decode(&ctx, dec, &text);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "token id 4096 is outside the vocabulary (size 512)");
+
+  // mistral-spm's folder has no chat template: chat is FAILED_PRECONDITION naming the model.
+  grpc::ClientContext chat_ctx;
+  v1::EncodeRequest chat;
+  chat.set_model("mistral");
+  chat.mutable_chat()->add_messages()->set_role("user");
+  st = stub_->Encode(&chat_ctx, chat, &enc);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(st.error_message().find("'mistral' has no chat template"), std::string::npos);
+
+  grpc::ClientContext apply_ctx;
+  v1::ApplyChatTemplateRequest apply;
+  apply.set_model("mistral");
+  v1::ApplyChatTemplateResponse prompt;
+  EXPECT_EQ(stub_->ApplyChatTemplate(&apply_ctx, apply, &prompt).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  ASSERT_TRUE(Encode("stories", "still serving", &enc).ok());
+}
+
+TEST_F(TokenizerServiceTest, DecodeStreamAnswersEveryMessage) {
+  v1::EncodeResponse enc;
+  ASSERT_TRUE(Encode("mistral", "안녕하세요 world", &enc).ok());
+  grpc::ClientContext ctx;
+  auto stream = stub_->DecodeStream(&ctx);
+  v1::DecodeStreamRequest req;
+  req.mutable_start()->set_model("mistral");
+  req.mutable_start()->set_skip_special_tokens(true);
+  std::string joined;
+  v1::DecodeStreamResponse resp;
+  for (int i = 0; i < enc.ids_size(); ++i) {
+    req.add_ids(enc.ids(i));
+    req.set_finish(i + 1 == enc.ids_size());
+    ASSERT_TRUE(stream->Write(req));
+    ASSERT_TRUE(stream->Read(&resp));
+    joined += resp.text();
+    EXPECT_EQ(resp.num_ids(), static_cast<uint32_t>(i + 1));
+    req.Clear();
+  }
+  EXPECT_TRUE(resp.finished());
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(joined, "안녕하세요 world");
+}
+
+TEST_F(TokenizerServiceTest, DecodeStreamErrorsEndTheStream) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->DecodeStream(&ctx);
+  v1::DecodeStreamRequest req;
+  req.add_ids(5);  // No start message.
+  ASSERT_TRUE(stream->Write(req));
+  v1::DecodeStreamResponse resp;
+  EXPECT_FALSE(stream->Read(&resp));
+  const grpc::Status st = stream->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "start: the first DecodeStream message must set start");
+}
+
+TEST_F(TokenizerServiceTest, InfoModelsAndMetrics) {
+  grpc::ClientContext ctx;
+  v1::ListTokenizerModelsResponse models;
+  ASSERT_TRUE(stub_->ListModels(&ctx, {}, &models).ok());
+  ASSERT_EQ(models.models_size(), 2);
+  EXPECT_EQ(models.models(0), "mistral");
+  grpc::ClientContext info_ctx;
+  v1::GetTokenizerInfoRequest info_req;
+  info_req.set_model("mistral");
+  v1::GetTokenizerInfoResponse info;
+  ASSERT_TRUE(stub_->GetInfo(&info_ctx, info_req, &info).ok());
+  EXPECT_EQ(info.vocab_size(), 32000u);
+  EXPECT_FALSE(info.has_chat_template());
+
+  v1::EncodeResponse enc;
+  ASSERT_TRUE(Encode("stories", "Once upon a time", &enc).ok());
+  ASSERT_FALSE(Encode("stories", "\xFF", &enc).ok());
+  const std::string metrics = testing::HttpGet(runner_->metrics_port(), "/metrics");
+  EXPECT_NE(metrics.find(R"(sllm_rpc_requests_total{code="OK",rpc="Encode",service="tokenizer"} 1)"),
+            std::string::npos) << metrics;
+  EXPECT_NE(metrics.find(
+                R"(sllm_rpc_requests_total{code="INVALID_ARGUMENT",rpc="Encode",service="tokenizer"} 1)"),
+            std::string::npos);
+  EXPECT_NE(metrics.find(R"(sllm_tokenizer_input_bytes_total{model="stories",rpc="Encode"} 16)"),
+            std::string::npos);
+  EXPECT_NE(metrics.find(R"(sllm_tokenizer_tokens_total{model="stories",rpc="Encode"} 5)"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace sllm::tokenizer
