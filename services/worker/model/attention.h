@@ -1,0 +1,30 @@
+// Causal self-attention of a step's new tokens over each sequence's paged KV cache, with
+// grouped-query attention (query head h reads KV head h / (heads / kv_heads), as transformers'
+// repeat_kv). Scores, softmax and the weighted sum of values are computed in float32 from the
+// stored q, k, v and the result is cast back to q's dtype, as fused attention kernels
+// (FlashAttention, PyTorch's SDPA) accumulate in float32. transformers' eager path instead
+// rounds the scores to the activation dtype: in bfloat16 that alone flips a tiny-llama3 greedy
+// id at a step whose float32 margin is 4.9. One sequence at a time; a batched kernel can
+// replace it behind this signature.
+#ifndef SLLM_SERVICES_WORKER_MODEL_ATTENTION_H_
+#define SLLM_SERVICES_WORKER_MODEL_ATTENTION_H_
+
+#include <cstdint>
+
+#include <ATen/core/Tensor.h>
+
+#include "services/worker/kv_cache/kv_cache.h"
+#include "services/worker/model/attention_metadata.h"
+
+namespace sllm::worker {
+
+// Writes the new keys and values k, v [T, kv_heads, head_dim] to `layer` of the cache at
+// metadata.slot_mapping, then attends: q [T, heads, head_dim] -> [T, heads, head_dim].
+// `scale` multiplies q.k (usually head_dim^-0.5).
+at::Tensor PagedAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                          KVCache& cache, int64_t layer, const AttentionMetadata& metadata,
+                          double scale);
+
+}  // namespace sllm::worker
+
+#endif  // SLLM_SERVICES_WORKER_MODEL_ATTENTION_H_

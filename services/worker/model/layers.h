@@ -1,0 +1,55 @@
+// Building blocks named as in transformers checkpoints: Linear ("weight", "bias"), Embedding
+// ("weight"), RMSNorm ("weight").
+#ifndef SLLM_SERVICES_WORKER_MODEL_LAYERS_H_
+#define SLLM_SERVICES_WORKER_MODEL_LAYERS_H_
+
+#include <cstdint>
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/TensorOptions.h>
+
+#include "services/worker/model/module.h"
+
+namespace sllm::worker {
+
+// y = x W^T + b, W [out_features, in_features].
+class Linear : public Module {
+ public:
+  Linear(int64_t in_features, int64_t out_features, bool bias, const at::TensorOptions& options);
+  // x [..., in_features] -> [..., out_features].
+  at::Tensor Forward(const at::Tensor& x) const;
+  const at::Tensor& weight() const { return weight_; }
+
+ private:
+  at::Tensor weight_;
+  at::Tensor bias_;  // Undefined without bias.
+};
+
+// Rows of a [num_embeddings, dim] table.
+class Embedding : public Module {
+ public:
+  Embedding(int64_t num_embeddings, int64_t dim, const at::TensorOptions& options);
+  // ids int64 [T] -> [T, dim].
+  at::Tensor Forward(const at::Tensor& ids) const;
+  const at::Tensor& weight() const { return weight_; }
+
+ private:
+  at::Tensor weight_;
+};
+
+// transformers' LlamaRMSNorm: normalizes in float32, casts back to the input dtype, then
+// scales by the weight: weight * (x / sqrt(mean(x^2) + eps)).to(dtype).
+class RMSNorm : public Module {
+ public:
+  RMSNorm(int64_t dim, double eps, const at::TensorOptions& options);
+  // x [..., dim] -> [..., dim].
+  at::Tensor Forward(const at::Tensor& x) const;
+
+ private:
+  at::Tensor weight_;
+  double eps_;
+};
+
+}  // namespace sllm::worker
+
+#endif  // SLLM_SERVICES_WORKER_MODEL_LAYERS_H_

@@ -1,0 +1,117 @@
+// LlamaForCausalLM (Llama 2/3/3.1/3.2, TinyLlama, Bllossom, Yi-Ko): a module tree named after
+// the transformers checkpoint keys
+//   model.embed_tokens.weight
+//   model.layers.N.input_layernorm.weight
+//   model.layers.N.self_attn.{q,k,v,o}_proj.{weight,bias?}
+//   model.layers.N.post_attention_layernorm.weight
+//   model.layers.N.mlp.{gate,up,down}_proj.{weight,bias?}
+//   model.norm.weight
+//   lm_head.weight            (absent with tie_word_embeddings: embed_tokens is reused)
+// with GQA, head_dim, rope_theta, rope_scaling (linear, llama3), attention_bias and mlp_bias,
+// following transformers' modeling_llama.py.
+#ifndef SLLM_SERVICES_WORKER_MODEL_LLAMA_H_
+#define SLLM_SERVICES_WORKER_MODEL_LLAMA_H_
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include <ATen/core/Tensor.h>
+
+#include "absl/status/statusor.h"
+#include "services/worker/kv_cache/kv_cache.h"
+#include "services/worker/loader/model_config.h"
+#include "services/worker/model/attention_metadata.h"
+#include "services/worker/model/causal_lm.h"
+#include "services/worker/model/layers.h"
+#include "services/worker/model/model_options.h"
+#include "services/worker/model/module.h"
+#include "services/worker/model/rotary_embedding.h"
+
+namespace sllm::worker {
+
+class LlamaAttention : public Module {
+ public:
+  LlamaAttention(const ModelConfig& config, int64_t layer, const at::TensorOptions& options);
+  // x [T, hidden] -> [T, hidden].
+  at::Tensor Forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                     const AttentionMetadata& metadata, KVCache& kv_cache) const;
+
+ private:
+  int64_t layer_, heads_, kv_heads_, head_dim_;
+  double scale_;
+  Linear* q_proj_;
+  Linear* k_proj_;
+  Linear* v_proj_;
+  Linear* o_proj_;
+};
+
+// down_proj(silu(gate_proj(x)) * up_proj(x)).
+class LlamaMLP : public Module {
+ public:
+  LlamaMLP(const ModelConfig& config, const at::TensorOptions& options);
+  // x [T, hidden] -> [T, hidden].
+  at::Tensor Forward(const at::Tensor& x) const;
+
+ private:
+  Linear* gate_proj_;
+  Linear* up_proj_;
+  Linear* down_proj_;
+};
+
+// Pre-norm block: x + attn(norm(x)), then h + mlp(norm(h)).
+class LlamaDecoderLayer : public Module {
+ public:
+  LlamaDecoderLayer(const ModelConfig& config, int64_t layer, const at::TensorOptions& options);
+  // x [T, hidden] -> [T, hidden].
+  at::Tensor Forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                     const AttentionMetadata& metadata, KVCache& kv_cache) const;
+
+ private:
+  LlamaAttention* self_attn_;
+  LlamaMLP* mlp_;
+  RMSNorm* input_layernorm_;
+  RMSNorm* post_attention_layernorm_;
+};
+
+class LlamaModel : public Module {
+ public:
+  LlamaModel(const ModelConfig& config, const ModelOptions& options);
+  // tokens, positions int64 [T] -> final-normed hidden states [T, hidden].
+  at::Tensor Forward(const at::Tensor& tokens, const at::Tensor& positions,
+                     const AttentionMetadata& metadata, KVCache& kv_cache) const;
+  const Embedding& embed_tokens() const { return *embed_tokens_; }
+
+ private:
+  Embedding* embed_tokens_;
+  ModuleList* layers_;
+  std::vector<LlamaDecoderLayer*> layer_list_;
+  RMSNorm* norm_;
+  RotaryEmbedding rotary_;
+};
+
+class LlamaForCausalLM : public CausalLM {
+ public:
+  // INVALID_ARGUMENT / UNIMPLEMENTED for configs this implementation cannot run (an activation
+  // other than SiLU, a head_dim the rotary embedding cannot use).
+  static absl::StatusOr<std::unique_ptr<LlamaForCausalLM>> Create(const ModelConfig& config,
+                                                                  const ModelOptions& options);
+
+  at::Tensor Forward(const at::Tensor& tokens, const at::Tensor& positions,
+                     const AttentionMetadata& metadata, KVCache& kv_cache) override;
+  bool IgnoresCheckpointTensor(std::string_view name) const override;
+  const ModelConfig& config() const override { return config_; }
+  const ModelOptions& options() const override { return options_; }
+
+ private:
+  LlamaForCausalLM(const ModelConfig& config, const ModelOptions& options);
+
+  ModelConfig config_;
+  ModelOptions options_;
+  LlamaModel* model_;
+  Linear* lm_head_ = nullptr;  // nullptr when tied to model.embed_tokens.
+};
+
+}  // namespace sllm::worker
+
+#endif  // SLLM_SERVICES_WORKER_MODEL_LLAMA_H_

@@ -1,0 +1,37 @@
+#include "services/worker/model/model_loader.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/common/status_macros.h"
+#include "services/worker/loader/checkpoint.h"
+#include "services/worker/model/llama.h"
+#include "services/worker/model/weight_loader.h"
+
+namespace sllm::worker {
+
+absl::StatusOr<std::unique_ptr<CausalLM>> CreateCausalLM(const ModelConfig& config,
+                                                         const ModelOptions& options) {
+  if (config.architecture == "LlamaForCausalLM") {
+    ASSIGN_OR_RETURN(std::unique_ptr<LlamaForCausalLM> llama,
+                     LlamaForCausalLM::Create(config, options));
+    return std::unique_ptr<CausalLM>(std::move(llama));
+  }
+  return absl::UnimplementedError(
+      absl::StrCat("no model implementation for architecture '", config.architecture, "'"));
+}
+
+absl::StatusOr<LoadedModel> LoadModel(const std::string& model_dir, const ModelOptions& options) {
+  LoadedModel loaded;
+  ASSIGN_OR_RETURN(loaded.config, LoadModelConfig(model_dir));
+  ASSIGN_OR_RETURN(loaded.generation_config, LoadGenerationConfig(model_dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<Checkpoint> checkpoint, Checkpoint::OpenDir(model_dir));
+  ASSIGN_OR_RETURN(loaded.model, CreateCausalLM(loaded.config, options));
+  const CausalLM& model = *loaded.model;
+  absl::Status status = LoadWeights(
+      model, *checkpoint, [&](std::string_view name) { return model.IgnoresCheckpointTensor(name); });
+  if (!status.ok()) {
+    return absl::Status(status.code(), absl::StrCat(model_dir, ": ", status.message()));
+  }
+  return loaded;
+}
+
+}  // namespace sllm::worker
