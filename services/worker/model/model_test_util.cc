@@ -14,10 +14,11 @@ namespace sllm::worker::testing {
 
 void SetTestThreads() { at::set_num_threads(kTestThreads); }
 
-LoadedModel LoadTestModel(const std::string& dir, c10::ScalarType dtype) {
+LoadedModel LoadTestModel(const std::string& dir, c10::ScalarType dtype, c10::Device device) {
   SetTestThreads();
   ModelOptions options;
   options.dtype = dtype;
+  options.device = device;
   auto loaded = LoadModel(dir, options);
   if (!loaded.ok()) {
     ADD_FAILURE() << loaded.status();

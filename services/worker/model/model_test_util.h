@@ -22,8 +22,9 @@ inline const std::string kTinyLlama3Dir = std::string(SLLM_TESTDATA_DIR) + "/mod
 constexpr int kTestThreads = 1;
 void SetTestThreads();
 
-// Loads a model folder on the CPU in `dtype`; fails the test (fatally) on error.
-LoadedModel LoadTestModel(const std::string& dir, c10::ScalarType dtype);
+// Loads a model folder on `device` in `dtype`; aborts the test binary on error.
+LoadedModel LoadTestModel(const std::string& dir, c10::ScalarType dtype,
+                          c10::Device device = c10::Device(c10::DeviceType::CPU));
 
 // GenerateGreedy with a fresh KV cache of `block_size`-token blocks, just large enough.
 GreedyResult Greedy(CausalLM& model, const std::vector<int64_t>& prompt,
