@@ -1,0 +1,150 @@
+// sllm-worker-server: one worker shard serving one or more models over gRPC.
+//   sllm-worker-server --models stories260K=models/stories260K --shard_id 0 --port 50061
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_split.h"
+#include "gflags/gflags.h"
+#include "glog/logging.h"
+#include "services/common/flags.h"
+#include "services/common/server.h"
+#include "services/worker/service/worker_service.h"
+
+DEFINE_string(models, "", "Models to serve: comma-separated NAME=DIR (or DIR, named after it)");
+DEFINE_int32(shard_id, 0, "This shard's id");
+DEFINE_string(device, "cpu", "cpu or cuda:N");
+DEFINE_string(dtype, "float32", "Serving dtype: float32, bfloat16, float16");
+DEFINE_int32(threads, 0, "Intra-op threads per model (0: all cores)");
+DEFINE_int32(max_num_seqs, 64, "Sequences in the running batch");
+DEFINE_int32(max_num_batched_tokens, 512, "Tokens per engine step (chunked prefill budget)");
+DEFINE_int32(max_waiting, 256, "Waiting-queue bound (beyond: RESOURCE_EXHAUSTED)");
+DEFINE_int32(block_size, 16, "KV-cache block size in tokens");
+DEFINE_int64(kv_cache_tokens, 0, "KV-cache size in tokens (0: max_num_seqs x context, <= 64Ki)");
+DEFINE_int32(max_model_len, 0, "Context length served (0: the model's)");
+DEFINE_double(stall_seconds, 30, "Not ready when a busy engine has not stepped for this long");
+
+namespace {
+
+std::string BaseName(const std::string& dir) {
+  std::string d = dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  const size_t slash = d.rfind('/');
+  return slash == std::string::npos ? d : d.substr(slash + 1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sllm::SetServerFlagDefaults(/*port=*/50061, /*metrics_port=*/9092);
+  gflags::SetUsageMessage("sllm-worker-server --models NAME=DIR[,NAME=DIR...]");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
+
+  sllm::ServiceRunner runner(sllm::ServerOptionsFromFlags());
+  std::vector<std::unique_ptr<sllm::worker::ServedEngine>> served;
+  std::map<std::string, sllm::worker::ServedEngine*> by_name;
+  auto dtype = sllm::worker::ParseServingDType(FLAGS_dtype);
+  auto device = sllm::worker::ParseDevice(FLAGS_device);
+  if (!dtype.ok() || !device.ok()) {
+    LOG(ERROR) << (dtype.ok() ? device.status() : dtype.status());
+    return 2;
+  }
+  for (absl::string_view item : absl::StrSplit(FLAGS_models, ',', absl::SkipEmpty())) {
+    auto s = std::make_unique<sllm::worker::ServedEngine>();
+    std::string spec(item);
+    const size_t eq = spec.find('=');
+    const std::string dir = eq == std::string::npos ? spec : spec.substr(eq + 1);
+    s->name = eq == std::string::npos ? BaseName(dir) : spec.substr(0, eq);
+    s->dtype = FLAGS_dtype;
+    s->device = FLAGS_device;
+    sllm::worker::EngineOptions options;
+    options.model.dtype = *dtype;
+    options.model.device = *device;
+    options.num_threads = FLAGS_threads > 0
+                              ? FLAGS_threads
+                              : static_cast<int32_t>(std::thread::hardware_concurrency());
+    options.max_model_len = FLAGS_max_model_len;
+    options.kv_cache_tokens = FLAGS_kv_cache_tokens;
+    options.scheduler.max_num_seqs = FLAGS_max_num_seqs;
+    options.scheduler.max_num_batched_tokens = FLAGS_max_num_batched_tokens;
+    options.scheduler.max_waiting = FLAGS_max_waiting;
+    options.scheduler.block_size = FLAGS_block_size;
+    s->metrics = std::make_unique<sllm::worker::WorkerMetrics>(runner.registry(), s->name);
+    sllm::worker::WorkerMetrics* metrics = s->metrics.get();
+    options.on_step = [metrics](const sllm::worker::StepStats& st) {
+      metrics->step_duration.Observe(st.seconds);
+      metrics->batch_size.Observe(st.batch_size);
+    };
+    auto engine = sllm::worker::Engine::Create(dir, options);
+    if (!engine.ok()) {
+      LOG(ERROR) << "model '" << s->name << "': " << engine.status();
+      return 1;
+    }
+    s->engine = std::move(*engine);
+    // Ready only after a real one-token step.
+    if (auto st = s->engine->WarmUp(); !st.ok()) {
+      LOG(ERROR) << "model '" << s->name << "' warm-up failed: " << st;
+      return 1;
+    }
+    s->engine->Start();
+    by_name[s->name] = s.get();
+    served.push_back(std::move(s));
+  }
+  if (served.empty()) {
+    LOG(ERROR) << "--models names no model";
+    return 2;
+  }
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  sllm::worker::WorkerServiceImpl service(FLAGS_shard_id, host, by_name);
+  runner.AddService(&service);
+  if (auto st = runner.Start(); !st.ok()) {
+    LOG(ERROR) << st;
+    return 1;
+  }
+  const std::string name = sllm::v1::WorkerService::service_full_name();
+  runner.SetServing("", true);
+  runner.SetServing(name, true);
+  service.set_ready(true);
+  LOG(INFO) << "worker shard " << FLAGS_shard_id << " on " << runner.local_target()
+            << ", metrics on port " << runner.metrics_port();
+
+  // Gauges and the stall watchdog: a busy engine that stopped stepping turns NOT_SERVING.
+  std::thread watchdog([&] {
+    bool ready = true;
+    std::vector<std::pair<int64_t, int64_t>> prefix_seen(served.size(), {0, 0});
+    while (!runner.draining()) {
+      bool healthy = true;
+      for (size_t i = 0; i < served.size(); ++i) {
+        const auto& s = served[i];
+        const auto load = s->engine->load();
+        s->metrics->prefix_hits.Increment(load.prefix_cache_hits - prefix_seen[i].first);
+        s->metrics->prefix_queries.Increment(load.prefix_cache_queries - prefix_seen[i].second);
+        prefix_seen[i] = {load.prefix_cache_hits, load.prefix_cache_queries};
+        s->metrics->running.Set(load.running);
+        s->metrics->waiting.Set(load.waiting);
+        s->metrics->kv_usage.Set(load.blocks_total ? double(load.blocks_used) / load.blocks_total : 0);
+        const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count();
+        const double idle_s = (now_ns - s->engine->last_step_nanos()) * 1e-9;
+        if ((load.running > 0 || load.waiting > 0) && idle_s > FLAGS_stall_seconds) healthy = false;
+      }
+      if (healthy != ready) {
+        ready = healthy;
+        LOG(WARNING) << "worker " << (ready ? "recovered" : "stalled: turning NOT_SERVING");
+        runner.SetServing(name, ready);
+        service.set_ready(ready);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  });
+  runner.Wait();
+  service.set_ready(false);
+  watchdog.join();
+  for (auto& s : served) s->engine->Stop();
+  return 0;
+}

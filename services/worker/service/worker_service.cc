@@ -1,0 +1,300 @@
+#include "services/worker/service/worker_service.h"
+
+#include <chrono>
+#include <deque>
+#include <limits>
+#include <mutex>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/common/grpc_status.h"
+
+namespace sllm::worker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+v1::FinishReason ToProto(FinishReason r) {
+  switch (r) {
+    case FinishReason::kEos: return v1::FINISH_REASON_EOS;
+    case FinishReason::kLength: return v1::FINISH_REASON_LENGTH;
+    case FinishReason::kStop: return v1::FINISH_REASON_STOP;
+    case FinishReason::kCancelled: return v1::FINISH_REASON_CANCELLED;
+    case FinishReason::kError: return v1::FINISH_REASON_ERROR;
+    case FinishReason::kNone: break;
+  }
+  return v1::FINISH_REASON_UNSPECIFIED;
+}
+
+const char* OutcomeName(FinishReason r) {
+  switch (r) {
+    case FinishReason::kEos: return "eos";
+    case FinishReason::kLength: return "length";
+    case FinishReason::kStop: return "stop";
+    case FinishReason::kCancelled: return "cancelled";
+    case FinishReason::kError: return "error";
+    case FinishReason::kNone: break;
+  }
+  return "none";
+}
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// One Generate stream. The engine thread pushes messages; gRPC writes them one at a time.
+// State shared with the engine callback outlives the reactor (the callback may fire late).
+class GenerateReactor : public grpc::ServerWriteReactor<v1::WorkerGenerateResponse> {
+ public:
+  struct Shared {
+    std::mutex mu;
+    GenerateReactor* reactor = nullptr;  // Null once the call is done.
+    std::deque<v1::WorkerGenerateResponse> queue;
+    bool writing = false;
+    bool finished = false;       // The last message is queued.
+    bool finish_called = false;  // Finish() was called on the reactor.
+  };
+
+  GenerateReactor(ServedEngine& served, const v1::WorkerGenerateRequest& request)
+      : served_(served), shared_(std::make_shared<Shared>()), start_(Clock::now()) {
+    shared_->reactor = this;
+    auto params = ToGenerateParams(request);
+    if (!params.ok()) {
+      Reject(params.status());
+      return;
+    }
+    auto shared = shared_;
+    WorkerMetrics* metrics = served.metrics.get();
+    auto last = std::make_shared<Clock::time_point>(start_);
+    const Clock::time_point start = start_;
+    auto id = served.engine->Submit(std::move(*params), [shared, metrics, last, start](
+                                                             const TokenEvent& ev) {
+      v1::WorkerGenerateResponse msg;
+      const auto now = Clock::now();
+      if (ev.has_token) {
+        msg.add_token_ids(ev.token);
+        if (metrics != nullptr) {
+          metrics->generation_tokens.Increment();
+          if (*last == start) {
+            metrics->ttft.Observe(Seconds(now - start));
+            metrics->queue_time.Observe(ev.queue_nanos * 1e-9);
+            msg.mutable_timings()->set_time_to_first_token_us(
+                std::chrono::duration_cast<std::chrono::microseconds>(now - start).count());
+            msg.mutable_timings()->set_queue_us(ev.queue_nanos / 1000);
+          } else {
+            metrics->itl.Observe(Seconds(now - *last));
+          }
+        }
+        *last = now;
+        if (!ev.top_logprobs.empty() || ev.logprob != 0.0f) {
+          auto* lp = msg.add_logprobs();
+          lp->set_token_id(ev.token);
+          lp->set_logprob(ev.logprob);
+          auto* top = msg.add_top_logprobs();
+          for (const TokenLogprob& t : ev.top_logprobs) {
+            auto* c = top->add_candidates();
+            c->set_token_id(t.token);
+            c->set_logprob(t.logprob);
+          }
+        }
+      }
+      if (ev.finished) {
+        msg.set_finish_reason(ToProto(ev.finish_reason));
+        if (!ev.error.ok()) msg.set_error_message(std::string(ev.error.message()));
+        auto* usage = msg.mutable_usage();
+        usage->set_prompt_tokens(ev.prompt_tokens);
+        usage->set_cached_prompt_tokens(ev.cached_tokens);
+        usage->set_completion_tokens(ev.completion_tokens);
+        usage->set_total_tokens(ev.prompt_tokens + ev.completion_tokens);
+        if (metrics != nullptr) {
+          metrics->e2e.Observe(Seconds(now - start));
+          metrics->prompt_tokens.Increment(ev.prompt_tokens);
+          metrics->cached_tokens.Increment(ev.cached_tokens);
+          metrics->requests.Add({{"model", metrics->model}, {"outcome", OutcomeName(ev.finish_reason)}})
+              .Increment();
+        }
+      }
+      Push(shared, std::move(msg), ev.finished);
+    });
+    if (!id.ok()) {
+      Reject(id.status());
+      return;
+    }
+    id_ = *id;
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::unique_lock<std::mutex> lock(shared_->mu);
+    shared_->queue.pop_front();
+    shared_->writing = false;
+    if (!ok) {  // The client is gone: stop generating and end the call.
+      shared_->finished = true;
+      shared_->queue.clear();
+      const bool finish = !std::exchange(shared_->finish_called, true);
+      lock.unlock();
+      served_.engine->Cancel(id_);
+      if (finish) Finish(grpc::Status(grpc::StatusCode::CANCELLED, "client went away"));
+      return;
+    }
+    if (!shared_->queue.empty()) {
+      shared_->writing = true;
+      StartWrite(&shared_->queue.front());
+    } else if (shared_->finished && !std::exchange(shared_->finish_called, true)) {
+      lock.unlock();
+      Finish(grpc::Status::OK);
+    }
+  }
+
+  void OnCancel() override {
+    if (id_ != 0) served_.engine->Cancel(id_);
+  }
+
+  void OnDone() override {
+    {
+      std::lock_guard<std::mutex> lock(shared_->mu);
+      shared_->reactor = nullptr;
+    }
+    delete this;
+  }
+
+ private:
+  static void Push(const std::shared_ptr<Shared>& shared, v1::WorkerGenerateResponse msg,
+                   bool last) {
+    std::unique_lock<std::mutex> lock(shared->mu);
+    if (shared->reactor == nullptr || shared->finished) return;
+    shared->queue.push_back(std::move(msg));
+    shared->finished = last;
+    if (!shared->writing) {
+      shared->writing = true;
+      shared->reactor->StartWrite(&shared->queue.front());
+    }
+  }
+
+  void Reject(const absl::Status& status) {
+    if (served_.metrics) {
+      served_.metrics->requests.Add({{"model", served_.metrics->model}, {"outcome", "rejected"}})
+          .Increment();
+    }
+    {
+      std::lock_guard<std::mutex> lock(shared_->mu);
+      shared_->finished = true;
+      shared_->finish_called = true;
+    }
+    Finish(ToGrpcStatus(status));
+  }
+
+  ServedEngine& served_;
+  std::shared_ptr<Shared> shared_;
+  const Clock::time_point start_;
+  uint64_t id_ = 0;
+};
+
+class ErrorWriter : public grpc::ServerWriteReactor<v1::WorkerGenerateResponse> {
+ public:
+  explicit ErrorWriter(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+absl::StatusOr<GenerateParams> ToGenerateParams(const v1::WorkerGenerateRequest& r) {
+  GenerateParams p;
+  p.prompt.assign(r.prompt_ids().begin(), r.prompt_ids().end());
+  const v1::SamplingParams& s = r.sampling();
+  if (s.has_temperature()) p.sampling.temperature = s.temperature();
+  if (s.has_top_p()) p.sampling.top_p = s.top_p();
+  if (s.has_top_k()) p.sampling.top_k = s.top_k();
+  if (s.has_min_p()) p.sampling.min_p = s.min_p();
+  if (s.has_repetition_penalty()) p.sampling.repetition_penalty = s.repetition_penalty();
+  p.sampling.presence_penalty = s.presence_penalty();
+  p.sampling.frequency_penalty = s.frequency_penalty();
+  if (s.has_seed()) p.sampling.seed = s.seed();
+  if (r.logprobs().enabled()) {
+    if (r.logprobs().top_logprobs() > 20) {
+      return absl::InvalidArgumentError(absl::StrCat("top_logprobs must be in [0, 20], got ",
+                                                     r.logprobs().top_logprobs()));
+    }
+    p.sampling.logprobs = static_cast<int32_t>(r.logprobs().top_logprobs());
+  }
+  const v1::StoppingCriteria& st = r.stopping();
+  p.stopping.max_new_tokens = st.has_max_new_tokens() ? static_cast<int32_t>(st.max_new_tokens())
+                                                      : std::numeric_limits<int32_t>::max();
+  p.stopping.min_new_tokens = static_cast<int32_t>(st.min_new_tokens());
+  p.stopping.ignore_eos = st.ignore_eos();
+  p.stopping.stop_token_ids.insert(st.stop_token_ids().begin(), st.stop_token_ids().end());
+  return p;
+}
+
+WorkerServiceImpl::WorkerServiceImpl(uint32_t shard_id, std::string shard_name,
+                                     std::map<std::string, ServedEngine*> engines)
+    : shard_id_(shard_id), shard_name_(std::move(shard_name)), engines_(std::move(engines)) {}
+
+absl::StatusOr<ServedEngine*> WorkerServiceImpl::Find(const std::string& model) const {
+  auto it = engines_.find(model);
+  if (it != engines_.end()) return it->second;
+  std::vector<std::string> names;
+  for (const auto& [n, e] : engines_) names.push_back(n);
+  return absl::NotFoundError(absl::StrCat("model '", model, "' is not served by this shard; models: ",
+                                          absl::StrJoin(names, ", ")));
+}
+
+grpc::ServerWriteReactor<v1::WorkerGenerateResponse>* WorkerServiceImpl::Generate(
+    grpc::CallbackServerContext* context, const v1::WorkerGenerateRequest* request) {
+  auto served = Find(request->model());
+  if (!served.ok()) return new ErrorWriter(served.status());
+  return new GenerateReactor(**served, *request);
+}
+
+grpc::ServerUnaryReactor* WorkerServiceImpl::GetInfo(grpc::CallbackServerContext* context,
+                                                     const v1::GetWorkerInfoRequest* request,
+                                                     v1::GetWorkerInfoResponse* response) {
+  response->set_shard_id(shard_id_);
+  response->set_shard_name(shard_name_);
+  response->set_version(SLLM_VERSION);
+  for (const auto& [name, served] : engines_) {
+    const Engine& e = *served->engine;
+    auto* m = response->add_models();
+    m->set_name(name);
+    m->set_architecture(e.config().architecture);
+    m->set_dtype(served->dtype);
+    m->set_device(served->device);
+    m->set_max_context_length(e.max_model_len());
+    m->set_vocab_size(static_cast<uint32_t>(e.config().vocab_size));
+    for (int64_t id : e.eos_token_ids()) m->add_eos_token_ids(static_cast<uint32_t>(id));
+    m->set_kv_blocks_total(e.load().blocks_total);
+  }
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* WorkerServiceImpl::GetLoad(grpc::CallbackServerContext* context,
+                                                     const v1::GetLoadRequest* request,
+                                                     v1::GetLoadResponse* response) {
+  auto* reactor = context->DefaultReactor();
+  if (!request->model().empty()) {
+    if (auto found = Find(request->model()); !found.ok()) {
+      reactor->Finish(ToGrpcStatus(found.status()));
+      return reactor;
+    }
+  }
+  v1::ModelLoad* total = response->mutable_total();
+  for (const auto& [name, served] : engines_) {
+    if (!request->model().empty() && request->model() != name) continue;
+    const EngineLoad load = served->engine->load();
+    auto* m = response->add_models();
+    m->set_model(name);
+    m->set_running(load.running);
+    m->set_waiting(load.waiting);
+    m->set_kv_blocks_used(load.blocks_used);
+    m->set_kv_blocks_total(load.blocks_total);
+    total->set_running(total->running() + load.running);
+    total->set_waiting(total->waiting() + load.waiting);
+    total->set_kv_blocks_used(total->kv_blocks_used() + load.blocks_used);
+    total->set_kv_blocks_total(total->kv_blocks_total() + load.blocks_total);
+  }
+  response->set_ready(ready_);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace sllm::worker

@@ -1,0 +1,59 @@
+// gRPC edge of a worker shard: Generate streams the engine's tokens; GetInfo and GetLoad
+// describe the shard. One engine per served model.
+#ifndef SLLM_SERVICES_WORKER_SERVICE_WORKER_SERVICE_H_
+#define SLLM_SERVICES_WORKER_SERVICE_WORKER_SERVICE_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "prometheus/registry.h"
+#include "services/worker/engine/engine.h"
+#include "services/worker/service/worker_metrics.h"
+#include "sllm/v1/worker.grpc.pb.h"
+
+namespace sllm::worker {
+
+// One served model: its engine and metrics.
+struct ServedEngine {
+  std::string name;
+  std::string dtype;
+  std::string device;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<WorkerMetrics> metrics;
+};
+
+// Converts a request's proto fields into engine parameters; INVALID_ARGUMENT names the field.
+absl::StatusOr<GenerateParams> ToGenerateParams(const v1::WorkerGenerateRequest& request);
+
+class WorkerServiceImpl final : public v1::WorkerService::CallbackService {
+ public:
+  // Engines must be started (or stepped) by the owner; they must outlive the service.
+  WorkerServiceImpl(uint32_t shard_id, std::string shard_name,
+                    std::map<std::string, ServedEngine*> engines);
+
+  grpc::ServerWriteReactor<v1::WorkerGenerateResponse>* Generate(
+      grpc::CallbackServerContext* context, const v1::WorkerGenerateRequest* request) override;
+  grpc::ServerUnaryReactor* GetInfo(grpc::CallbackServerContext* context,
+                                    const v1::GetWorkerInfoRequest* request,
+                                    v1::GetWorkerInfoResponse* response) override;
+  grpc::ServerUnaryReactor* GetLoad(grpc::CallbackServerContext* context,
+                                    const v1::GetLoadRequest* request,
+                                    v1::GetLoadResponse* response) override;
+
+  // Readiness as GetLoad reports it (set by the owner after warm-up; false while draining).
+  void set_ready(bool ready) { ready_ = ready; }
+
+ private:
+  absl::StatusOr<ServedEngine*> Find(const std::string& model) const;
+
+  const uint32_t shard_id_;
+  const std::string shard_name_;
+  std::map<std::string, ServedEngine*> engines_;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace sllm::worker
+
+#endif  // SLLM_SERVICES_WORKER_SERVICE_WORKER_SERVICE_H_

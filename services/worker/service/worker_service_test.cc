@@ -1,0 +1,152 @@
+// The worker service over a real channel on port 0, with the bundled stories260K model.
+#include "services/worker/service/worker_service.h"
+
+#include <fstream>
+
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "services/common/server.h"
+#include "services/common/test_util.h"
+
+namespace sllm::worker {
+namespace {
+
+class WorkerServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions options;
+    options.host = "127.0.0.1";
+    options.metrics_host = "127.0.0.1";
+    options.handle_signals = false;
+    runner_ = std::make_unique<ServiceRunner>(options);
+    served_.name = "stories";
+    served_.dtype = "float32";
+    served_.device = "cpu";
+    EngineOptions eo;
+    eo.num_threads = 1;
+    eo.scheduler.block_size = 8;
+    auto engine = Engine::Create(std::string(SLLM_MODELS_DIR) + "/stories260K", eo);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    served_.engine = std::move(*engine);
+    served_.metrics = std::make_unique<WorkerMetrics>(runner_->registry(), "stories");
+    ASSERT_TRUE(served_.engine->WarmUp().ok());
+    served_.engine->Start();
+    service_ = std::make_unique<WorkerServiceImpl>(0, "test", std::map<std::string, ServedEngine*>{
+                                                                  {"stories", &served_}});
+    service_->set_ready(true);
+    runner_->AddService(service_.get());
+    ASSERT_TRUE(runner_->Start().ok());
+    stub_ = v1::WorkerService::NewStub(testing::InsecureChannel(runner_->local_target()));
+  }
+  void TearDown() override {
+    runner_->Shutdown();
+    runner_->Wait();
+    served_.engine->Stop();
+  }
+
+  // Runs a Generate call to the end; returns the token ids and the last message.
+  grpc::Status Generate(const v1::WorkerGenerateRequest& req, std::vector<uint32_t>& ids,
+                        v1::WorkerGenerateResponse& last) {
+    grpc::ClientContext ctx;
+    auto reader = stub_->Generate(&ctx, req);
+    v1::WorkerGenerateResponse msg;
+    while (reader->Read(&msg)) {
+      ids.insert(ids.end(), msg.token_ids().begin(), msg.token_ids().end());
+      last = msg;
+    }
+    return reader->Finish();
+  }
+
+  static v1::WorkerGenerateRequest Request(std::vector<uint32_t> prompt, uint32_t max_new) {
+    v1::WorkerGenerateRequest req;
+    req.set_model("stories");
+    req.mutable_prompt_ids()->Add(prompt.begin(), prompt.end());
+    req.mutable_sampling()->set_temperature(0);
+    req.mutable_stopping()->set_max_new_tokens(max_new);
+    return req;
+  }
+
+  std::unique_ptr<ServiceRunner> runner_;
+  ServedEngine served_;
+  std::unique_ptr<WorkerServiceImpl> service_;
+  std::unique_ptr<v1::WorkerService::Stub> stub_;
+};
+
+TEST_F(WorkerServiceTest, GenerateStreamsTheReferenceTokens) {
+  std::ifstream in(std::string(SLLM_MODELS_DIR) + "/stories260K/reference/greedy_reference.json");
+  const auto ref = nlohmann::json::parse(in)["cases"][0]["ids"].get<std::vector<uint32_t>>();
+  std::vector<uint32_t> ids;
+  v1::WorkerGenerateResponse last;
+  ASSERT_TRUE(Generate(Request({ref.begin(), ref.begin() + 5}, 20), ids, last).ok());
+  EXPECT_EQ(ids, std::vector<uint32_t>(ref.begin() + 5, ref.begin() + 25));
+  EXPECT_EQ(last.finish_reason(), v1::FINISH_REASON_LENGTH);
+  EXPECT_EQ(last.usage().prompt_tokens(), 5u);
+  EXPECT_EQ(last.usage().completion_tokens(), 20u);
+  const std::string metrics = testing::HttpGet(runner_->metrics_port(), "/metrics");
+  EXPECT_NE(metrics.find(R"(sllm_requests_total{model="stories",outcome="length"} 1)"),
+            std::string::npos) << metrics;
+  EXPECT_NE(metrics.find(R"(sllm_generation_tokens_total{model="stories"} 20)"), std::string::npos);
+  EXPECT_NE(metrics.find(R"(sllm_time_to_first_token_seconds_count{model="stories"} 1)"),
+            std::string::npos);
+}
+
+TEST_F(WorkerServiceTest, ErrorsHaveTheirCodes) {
+  std::vector<uint32_t> ids;
+  v1::WorkerGenerateResponse last;
+  auto req = Request({1, 2}, 4);
+  req.set_model("nope");
+  grpc::Status st = Generate(req, ids, last);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(st.error_message(), "model 'nope' is not served by this shard; models: stories");
+  st = Generate(Request({}, 4), ids, last);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "prompt_ids must not be empty");
+  st = Generate(Request({1, 9999}, 4), ids, last);
+  EXPECT_EQ(st.error_message(), "prompt_ids[1] must be < 512 (the vocabulary size), got 9999");
+  req = Request({1, 2}, 4);
+  req.mutable_sampling()->set_top_p(0);
+  st = Generate(req, ids, last);
+  EXPECT_EQ(st.error_message(), "top_p must be in (0, 1], got 0");
+  EXPECT_TRUE(ids.empty());
+  // Still serving.
+  ASSERT_TRUE(Generate(Request({1, 2}, 2), ids, last).ok());
+  EXPECT_EQ(ids.size(), 2u);
+}
+
+TEST_F(WorkerServiceTest, CancellingTheCallFreesTheSequence) {
+  grpc::ClientContext ctx;
+  auto reader = stub_->Generate(&ctx, Request({1, 403, 407}, 400));
+  v1::WorkerGenerateResponse msg;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(reader->Read(&msg));
+  ctx.TryCancel();
+  while (reader->Read(&msg)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  // The engine drops the sequence at its next step; GetLoad shows it.
+  v1::GetLoadResponse load;
+  for (int i = 0; i < 100000; ++i) {
+    grpc::ClientContext c;
+    ASSERT_TRUE(stub_->GetLoad(&c, {}, &load).ok());
+    if (load.total().running() == 0 && load.total().waiting() == 0) break;
+  }
+  EXPECT_EQ(load.total().running(), 0u);
+  EXPECT_TRUE(load.ready());
+}
+
+TEST_F(WorkerServiceTest, InfoDescribesTheShard) {
+  grpc::ClientContext ctx;
+  v1::GetWorkerInfoResponse info;
+  ASSERT_TRUE(stub_->GetInfo(&ctx, {}, &info).ok());
+  ASSERT_EQ(info.models_size(), 1);
+  EXPECT_EQ(info.models(0).name(), "stories");
+  EXPECT_EQ(info.models(0).architecture(), "LlamaForCausalLM");
+  EXPECT_EQ(info.models(0).max_context_length(), 512u);
+  EXPECT_EQ(info.models(0).vocab_size(), 512u);
+  EXPECT_EQ(std::vector<uint32_t>(info.models(0).eos_token_ids().begin(),
+                                  info.models(0).eos_token_ids().end()),
+            (std::vector<uint32_t>{2, 1}));
+}
+
+}  // namespace
+}  // namespace sllm::worker
