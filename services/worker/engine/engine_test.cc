@@ -2,6 +2,7 @@
 // batching path, batch invariance, seeded sampling, cancellation and request errors.
 #include "services/worker/engine/engine.h"
 
+#include <cstdlib>
 #include <fstream>
 
 #include "gtest/gtest.h"
@@ -20,9 +21,18 @@ struct Output {
   int32_t cached = 0;
 };
 
+// SLLM_TEST_DEVICE=cuda:0 runs these tests on a GPU (float32: the same exact references).
+c10::Device TestDevice() {
+  const char* d = std::getenv("SLLM_TEST_DEVICE");
+  auto device = ParseDevice(d != nullptr ? d : "cpu");
+  EXPECT_TRUE(device.ok()) << device.status();
+  return device.ok() ? *device : c10::Device(c10::DeviceType::CPU);
+}
+
 std::unique_ptr<Engine> MakeEngine(int32_t budget = 512, int64_t kv_tokens = 0) {
   EngineOptions o;
   o.num_threads = 1;
+  o.model.device = TestDevice();
   o.scheduler.block_size = 8;
   o.scheduler.max_num_batched_tokens = budget;
   o.kv_cache_tokens = kv_tokens;

@@ -29,6 +29,9 @@ struct Sequence {
   FinishReason finish_reason = FinishReason::kNone;
   // Its full prompt blocks are in the prefix cache.
   bool prefix_registered = false;
+  // Monotonic times (ns): when the request arrived and when a step first included it.
+  int64_t submitted_nanos = 0;
+  int64_t first_scheduled_nanos = 0;
 
   int32_t num_generated() const { return static_cast<int32_t>(tokens.size()) - prompt_len; }
   // Tokens not yet in the cache.
