@@ -82,6 +82,14 @@ absl::StatusOr<std::unique_ptr<ModelTokenizer>> ModelTokenizer::Load(const std::
         if (auto text = TokenText(cfg, key.c_str())) c.template_tokens.emplace_back(key, *text);
       }
     }
+    if (cfg.contains("additional_special_tokens") && cfg["additional_special_tokens"].is_array()) {
+      for (const Json& t : cfg["additional_special_tokens"]) {
+        if (t.is_string()) c.additional_special_tokens.push_back(t.get<std::string>());
+        if (t.is_object() && t.contains("content") && t["content"].is_string()) {
+          c.additional_special_tokens.push_back(t["content"].get<std::string>());
+        }
+      }
+    }
     c.add_bos_token = cfg.value("add_bos_token", false);
     c.add_eos_token = cfg.value("add_eos_token", false);
     if (cfg.contains("model_max_length") && cfg["model_max_length"].is_number()) {

@@ -35,6 +35,9 @@ struct TokenizerConfig {
   // Every special token string by its tokenizer_config.json name (bos_token, eos_token, ...),
   // for chat templates.
   std::vector<std::pair<std::string, std::string>> template_tokens;
+  // tokenizer_config.json's additional_special_tokens (strings or AddedToken objects), for chat
+  // templates.
+  std::vector<std::string> additional_special_tokens;
 };
 
 class ModelTokenizer {

@@ -1,5 +1,8 @@
 #include "tools/tokenize/tokenize_cli.h"
 
+#include <fstream>
+#include <sstream>
+
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "services/tokenizer/incremental_detokenizer.h"
@@ -25,7 +28,43 @@ bool ParseIds(const Json& j, std::vector<uint32_t>& ids) {
   return true;
 }
 
+// Renders one chat line: {"messages": [...], ...} -> the prompt as a JSON string.
+std::string ProcessChatLine(const tokenizer::ModelTokenizer& model,
+                            const TokenizeCliOptions& options, const std::string& line,
+                            bool& error) {
+  if (!options.chat_template.ok()) return ErrorLine(options.chat_template.status().message());
+  nlohmann::ordered_json conversation =
+      nlohmann::ordered_json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (conversation.is_discarded()) return ErrorLine("input line is not valid JSON");
+  tokenizer::jinja::SpecialTokens special;
+  special.named = model.config().template_tokens;
+  special.additional = model.config().additional_special_tokens;
+  auto prompt = tokenizer::jinja::RenderChatPrompt(**options.chat_template, special, conversation,
+                                                   nlohmann::ordered_json(), options.chat);
+  if (!prompt.ok()) return ErrorLine(prompt.status().message());
+  error = false;
+  return Json(*prompt).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 }  // namespace
+
+absl::StatusOr<std::shared_ptr<const tokenizer::jinja::ChatTemplate>> LoadChatTemplate(
+    const tokenizer::ModelTokenizer& model, const std::string& template_path) {
+  std::string source;
+  if (!template_path.empty()) {
+    std::ifstream in(template_path, std::ios::binary);
+    if (!in) return absl::NotFoundError(absl::StrCat("cannot read template ", template_path));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    source = ss.str();
+  } else if (model.config().chat_template) {
+    source = *model.config().chat_template;
+  } else {
+    return absl::FailedPreconditionError(absl::StrCat(
+        model.dir(), "/tokenizer_config.json has no chat_template (pass --template FILE)"));
+  }
+  return tokenizer::jinja::ChatTemplate::Parse(std::move(source));
+}
 
 std::string ProcessLine(const tokenizer::ModelTokenizer& model, const TokenizeCliOptions& options,
                         const std::string& line, bool& error) {
@@ -35,6 +74,7 @@ std::string ProcessLine(const tokenizer::ModelTokenizer& model, const TokenizeCl
   if (auto st = tokenizer::ValidateUtf8(line, "input line"); !st.ok()) {
     return ErrorLine(st.message());
   }
+  if (options.mode == TokenizeMode::kChat) return ProcessChatLine(model, options, line, error);
   Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return ErrorLine("input line is not valid JSON");
   if (options.mode == TokenizeMode::kEncode) {
