@@ -11,6 +11,9 @@ build=/tmp/sllm-cuda-build
 out=${OUT:-/tmp}
 mkdir -p "$prefix"
 for f in "$debs"/*.deb; do dpkg -x "$f" "$prefix"; done
+# glog's config names its module folder by absolute path: point it into the prefix.
+sed -i "s|/usr/share/glog|$prefix/usr/share/glog|g" \
+  "$prefix"/usr/lib/x86_64-linux-gnu/cmake/glog/*.cmake
 arch_lib="$prefix/usr/lib/x86_64-linux-gnu"
 export LD_LIBRARY_PATH="$arch_lib:${LD_LIBRARY_PATH:-}"
 torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
