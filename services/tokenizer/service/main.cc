@@ -1,5 +1,6 @@
 // sllm-tokenizer-server: serves the tokenizers of one or more model folders over gRPC.
 //   sllm-tokenizer-server --models stories260K=models/stories260K --port 50051
+//   sllm-tokenizer-server --models mistral=DIR:template=chat.jinja   (a chat template file)
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "services/common/flags.h"
@@ -7,11 +8,14 @@
 #include "services/tokenizer/service/tokenizer_core.h"
 #include "services/tokenizer/service/tokenizer_service.h"
 
-DEFINE_string(models, "", "Models to serve: comma-separated NAME=DIR (or DIR, named after it)");
+DEFINE_string(models, "",
+              "Models to serve: comma-separated NAME=DIR (or DIR, named after it); an entry may "
+              "end in :template=FILE to render chats with that Jinja file instead of the "
+              "folder's tokenizer_config.json chat_template (e.g. for models without one)");
 
 int main(int argc, char** argv) {
   sllm::SetServerFlagDefaults(/*port=*/50051, /*metrics_port=*/9091);
-  gflags::SetUsageMessage("sllm-tokenizer-server --models NAME=DIR[,NAME=DIR...]");
+  gflags::SetUsageMessage("sllm-tokenizer-server --models NAME=DIR[:template=FILE][,NAME=DIR...]");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;

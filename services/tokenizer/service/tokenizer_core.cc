@@ -1,11 +1,15 @@
 #include "services/tokenizer/service/tokenizer_core.h"
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "services/common/status_macros.h"
+#include "services/tokenizer/jinja/chat_prompt.h"
+#include "services/tokenizer/service/chat_input.h"
 #include "services/tokenizer/unicode.h"
 
 namespace sllm::tokenizer {
@@ -22,6 +26,14 @@ absl::StatusOr<std::vector<ModelSpec>> ParseModelSpecs(const std::string& flag) 
   std::vector<ModelSpec> specs;
   for (absl::string_view item : absl::StrSplit(flag, ',', absl::SkipEmpty())) {
     ModelSpec spec;
+    const size_t tmpl = item.rfind(":template=");
+    if (tmpl != absl::string_view::npos) {
+      spec.chat_template = std::string(item.substr(tmpl + 10));
+      item = item.substr(0, tmpl);
+      if (spec.chat_template->empty()) {
+        return absl::InvalidArgumentError("--models entry has an empty :template= file");
+      }
+    }
     const size_t eq = item.find('=');
     if (eq != absl::string_view::npos) {
       spec.name = std::string(item.substr(0, eq));
@@ -51,6 +63,18 @@ absl::StatusOr<std::unique_ptr<TokenizerCore>> TokenizerCore::Load(
       return absl::InvalidArgumentError(absl::StrCat("model name '", spec.name, "' given twice"));
     }
     ASSIGN_OR_RETURN(auto model, ModelTokenizer::Load(spec.name, spec.dir));
+    std::optional<std::string> source = model->config().chat_template;
+    if (spec.chat_template) {
+      std::ifstream in(*spec.chat_template, std::ios::binary);
+      if (!in) {
+        return absl::NotFoundError(absl::StrCat("model '", spec.name, "': cannot read chat template ",
+                                                *spec.chat_template));
+      }
+      std::stringstream ss;
+      ss << in.rdbuf();
+      source = ss.str();
+    }
+    if (source) core->templates_.emplace(spec.name, jinja::ChatTemplate::Parse(std::move(*source)));
     core->models_.emplace(spec.name, std::move(model));
   }
   return core;
@@ -68,14 +92,44 @@ absl::StatusOr<const ModelTokenizer*> TokenizerCore::Find(const std::string& nam
 absl::StatusOr<std::string> TokenizerCore::RenderChat(
     const ModelTokenizer& model, const v1::ChatInput& chat,
     const std::optional<std::string>& template_override) const {
-  if (!template_override && !model.config().chat_template) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "model '", model.name(),
-        "' has no chat template (tokenizer_config.json has no chat_template)"));
+  std::shared_ptr<const jinja::ChatTemplate> tmpl;
+  if (template_override) {
+    auto parsed = jinja::ChatTemplate::Parse(*template_override);
+    if (!parsed.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat("chat_template: ", parsed.status().message()));
+    }
+    tmpl = *parsed;
+  } else {
+    auto it = templates_.find(model.name());
+    if (it == templates_.end()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "model '", model.name(),
+          "' has no chat template (tokenizer_config.json has no chat_template)"));
+    }
+    if (!it->second.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "model '", model.name(), "': chat template: ", it->second.status().message()));
+    }
+    tmpl = *it->second;
   }
-  // Chat template rendering (a Jinja engine) is the next piece of work; until it lands the
-  // service says so instead of producing a prompt that differs from transformers'.
-  return absl::UnimplementedError("chat template rendering is not implemented yet");
+  if (chat.messages_size() == 0) return absl::InvalidArgumentError("chat.messages is empty");
+  if (chat.add_generation_prompt() && chat.continue_final_message()) {
+    return absl::InvalidArgumentError(
+        "chat: add_generation_prompt and continue_final_message cannot both be set");
+  }
+  ASSIGN_OR_RETURN(ChatVariables vars, ChatInputToVariables(chat));
+  jinja::SpecialTokens special;
+  special.named = model.config().template_tokens;
+  special.additional = model.config().additional_special_tokens;
+  jinja::ChatPromptOptions options;
+  options.add_generation_prompt = chat.add_generation_prompt();
+  options.continue_final_message = chat.continue_final_message();
+  auto prompt = jinja::RenderChatPrompt(*tmpl, special, vars.conversation, vars.kwargs, options);
+  if (!prompt.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("model '", model.name(),
+                                                      "': chat template: ", prompt.status().message()));
+  }
+  return prompt;
 }
 
 absl::StatusOr<v1::EncodeResponse> TokenizerCore::Encode(const v1::EncodeRequest& request) const {
@@ -155,7 +209,7 @@ absl::StatusOr<v1::GetTokenizerInfoResponse> TokenizerCore::GetInfo(
     s->set_text(t->content);
     s->set_id(t->id);
   }
-  r.set_has_chat_template(c.chat_template.has_value());
+  r.set_has_chat_template(templates_.contains(model->name()));
   r.set_model_max_length(c.model_max_length);
   r.set_add_bos_token(c.add_bos_token);
   r.set_add_eos_token(c.add_eos_token);

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/tokenizer/incremental_detokenizer.h"
+#include "services/tokenizer/jinja/template.h"
 #include "services/tokenizer/model_tokenizer.h"
 #include "sllm/v1/tokenizer.pb.h"
 
@@ -21,9 +22,12 @@ namespace sllm::tokenizer {
 struct ModelSpec {
   std::string name;
   std::string dir;
+  // A Jinja chat template file that replaces the folder's (for models without one).
+  std::optional<std::string> chat_template;
 };
 
-// Parses "name=DIR,DIR2,..." (a bare DIR is named after its last path component).
+// Parses "name=DIR,DIR2,..." (a bare DIR is named after its last path component); an entry may
+// end in ":template=FILE" to give the model a chat template file.
 absl::StatusOr<std::vector<ModelSpec>> ParseModelSpecs(const std::string& flag);
 
 class TokenizerCore {
@@ -42,11 +46,15 @@ class TokenizerCore {
   v1::ListTokenizerModelsResponse ListModels() const;
 
  private:
-  // Renders a conversation; the seam for chat templates.
+  // Renders a conversation with the model's chat template (or `template_override`), as
+  // transformers' apply_chat_template does. Template errors are FAILED_PRECONDITION.
   absl::StatusOr<std::string> RenderChat(const ModelTokenizer& model, const v1::ChatInput& chat,
                                          const std::optional<std::string>& template_override) const;
 
   std::map<std::string, std::unique_ptr<ModelTokenizer>> models_;
+  // Each model's chat template, parsed at load (a parse error is kept and reported on use);
+  // absent when the model has none.
+  std::map<std::string, absl::StatusOr<std::shared_ptr<const jinja::ChatTemplate>>> templates_;
 };
 
 // One DecodeStream: the first request opens it (start), each request's ids yield a delta.

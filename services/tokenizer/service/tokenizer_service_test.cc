@@ -166,5 +166,34 @@ TEST_F(TokenizerServiceTest, InfoModelsAndMetrics) {
             std::string::npos);
 }
 
+TEST_F(TokenizerServiceTest, ChatEncodeRendersTheModelsTemplate) {
+  // stories260K's template writes the BOS itself, so chat input is tokenized without the
+  // post-processor's special tokens (as transformers' apply_chat_template(tokenize=True)).
+  grpc::ClientContext ctx;
+  v1::EncodeRequest req;
+  req.set_model("stories");
+  v1::ChatMessage* m = req.mutable_chat()->add_messages();
+  m->set_role("user");
+  m->set_content("Once upon a time");
+  v1::EncodeResponse enc;
+  grpc::Status st = stub_->Encode(&ctx, req, &enc);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(enc.prompt(), "<s>Once upon a time");
+  EXPECT_EQ(std::vector<uint32_t>(enc.ids().begin(), enc.ids().end()),
+            (std::vector<uint32_t>{1, 403, 407, 261, 378}));
+
+  // A template error is FAILED_PRECONDITION with the template's message and line.
+  grpc::ClientContext apply_ctx;
+  v1::ApplyChatTemplateRequest apply;
+  apply.set_model("stories");
+  *apply.mutable_chat() = req.chat();
+  apply.set_chat_template("{% if messages[0].role == 'user' %}\n{{ raise_exception('no users') }}{% endif %}");
+  v1::ApplyChatTemplateResponse prompt;
+  st = stub_->ApplyChatTemplate(&apply_ctx, apply, &prompt);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(st.error_message().find("template line 2: raise_exception: no users"), std::string::npos)
+      << st.error_message();
+}
+
 }  // namespace
 }  // namespace sllm::tokenizer
