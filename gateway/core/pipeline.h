@@ -1,0 +1,64 @@
+// One generation request through the cluster: validate, tokenize (chat template, then
+// encode) on the tokenizer service, route to a worker shard and stream its token ids,
+// detokenize them through a DecodeStream, apply stop strings, and emit text chunks. A request
+// that has produced no token yet is retried on another shard when its shard fails.
+// Deadlines and cancellation of the incoming call propagate to every outgoing call.
+#ifndef SLLM_GATEWAY_CORE_PIPELINE_H_
+#define SLLM_GATEWAY_CORE_PIPELINE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "gateway/core/shard_pool.h"
+#include "gateway/validation/request_validator.h"
+#include "grpcpp/grpcpp.h"
+#include "sllm/v1/generation.pb.h"
+#include "sllm/v1/tokenizer.grpc.pb.h"
+
+namespace sllm::gateway {
+
+// What to generate from: a text prompt, token ids, or a conversation.
+struct PipelineRequest {
+  std::string request_id;
+  std::string model;
+  enum class Kind { kText, kIds, kChat } kind = Kind::kText;
+  std::string text;
+  std::vector<uint32_t> ids;
+  v1::ChatInput chat;
+  v1::GenerationParams params;
+};
+
+// Receives chunks in order; the last has finish_reason set. Returns false when the client is
+// gone (the pipeline then cancels the worker).
+using ChunkSink = std::function<bool(const v1::GenerateStreamResponse&)>;
+
+class Pipeline {
+ public:
+  Pipeline(std::shared_ptr<grpc::Channel> tokenizer, ShardPool& shards, GatewayLimits limits);
+
+  // Runs one request. `parent` (may be null) is the incoming call: its deadline and
+  // cancellation propagate. Errors before the first chunk come back as a status; errors after
+  // it end the stream with an ERROR chunk and are returned too.
+  absl::Status Run(const PipelineRequest& request, const grpc::ServerContextBase* parent,
+                   const ChunkSink& sink);
+
+  // Tokenize / CountTokens passthrough.
+  absl::StatusOr<v1::EncodeResponse> Encode(const v1::EncodeRequest& request,
+                                            const grpc::ServerContextBase* parent);
+
+  ShardPool& shards() { return shards_; }
+  const GatewayLimits& limits() const { return limits_; }
+
+ private:
+  std::unique_ptr<grpc::ClientContext> Context(const grpc::ServerContextBase* parent) const;
+
+  std::unique_ptr<v1::TokenizerService::Stub> tokenizer_;
+  ShardPool& shards_;
+  const GatewayLimits limits_;
+};
+
+}  // namespace sllm::gateway
+
+#endif  // SLLM_GATEWAY_CORE_PIPELINE_H_

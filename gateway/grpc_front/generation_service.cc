@@ -1,0 +1,163 @@
+#include "gateway/grpc_front/generation_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "gateway/validation/error_mapping.h"
+#include "services/common/grpc_status.h"
+
+namespace sllm::gateway {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& st) {
+  if (st.ok()) return grpc::Status::OK;
+  return grpc::Status(MapError(st).grpc_code, std::string(st.message()));
+}
+
+}  // namespace
+
+GenerationService::GenerationService(Pipeline& pipeline, prometheus::Registry& registry)
+    : pipeline_(pipeline), metrics_(registry, "gateway") {}
+
+PipelineRequest GenerationService::FromGenerate(const v1::GenerateRequest& r) {
+  PipelineRequest p;
+  p.request_id = r.request_id().empty() ? absl::StrCat("req-", next_id_++) : r.request_id();
+  p.model = r.model();
+  p.params = r.params();
+  if (r.has_ids()) {
+    p.kind = PipelineRequest::Kind::kIds;
+    p.ids.assign(r.ids().ids().begin(), r.ids().ids().end());
+  } else {
+    p.kind = PipelineRequest::Kind::kText;
+    p.text = r.text();
+  }
+  return p;
+}
+
+PipelineRequest GenerationService::FromChat(const v1::ChatRequest& r) {
+  PipelineRequest p;
+  p.request_id = r.request_id().empty() ? absl::StrCat("req-", next_id_++) : r.request_id();
+  p.model = r.model();
+  p.params = r.params();
+  p.kind = PipelineRequest::Kind::kChat;
+  *p.chat.mutable_messages() = r.messages();
+  p.chat.set_add_generation_prompt(r.has_add_generation_prompt() ? r.add_generation_prompt()
+                                                                  : !r.continue_final_message());
+  p.chat.set_continue_final_message(r.continue_final_message());
+  if (r.has_tools_json()) p.chat.set_tools_json(r.tools_json());
+  *p.chat.mutable_template_kwargs_json() = r.chat_template_kwargs_json();
+  return p;
+}
+
+grpc::Status GenerationService::RunUnary(grpc::ServerContext* ctx, const PipelineRequest& p,
+                                         v1::GenerateResponse* response, RpcMetrics::Scope scope) {
+  response->set_request_id(p.request_id);
+  response->set_model(p.model);
+  const absl::Status st = pipeline_.Run(p, ctx, [&](const v1::GenerateStreamResponse& c) {
+    response->mutable_text()->append(c.text());
+    response->mutable_token_ids()->MergeFrom(c.token_ids());
+    if (c.has_logprobs()) response->mutable_logprobs()->MergeFrom(c.logprobs());
+    if (c.has_prompt_text()) response->set_prompt_text(c.prompt_text());
+    response->mutable_prompt_ids()->MergeFrom(c.prompt_ids());
+    if (c.finish_reason() != v1::FINISH_REASON_UNSPECIFIED) {
+      response->set_finish_reason(c.finish_reason());
+      if (c.has_stop_sequence()) response->set_stop_sequence(c.stop_sequence());
+      if (c.has_stop_token_id()) response->set_stop_token_id(c.stop_token_id());
+      *response->mutable_usage() = c.usage();
+    }
+    return !ctx->IsCancelled();
+  });
+  return scope.Finish(ToGrpc(st));
+}
+
+grpc::Status GenerationService::RunStream(grpc::ServerContext* ctx, const PipelineRequest& p,
+                                          grpc::ServerWriter<v1::GenerateStreamResponse>* writer,
+                                          RpcMetrics::Scope scope) {
+  bool sent = false;
+  const absl::Status st = pipeline_.Run(p, ctx, [&](const v1::GenerateStreamResponse& c) {
+    sent = true;
+    return writer->Write(c);
+  });
+  // After chunks went out, a failure was already reported in an ERROR chunk; the status
+  // still carries it.
+  (void)sent;
+  return scope.Finish(ToGrpc(st));
+}
+
+grpc::Status GenerationService::Generate(grpc::ServerContext* ctx, const v1::GenerateRequest* r,
+                                         v1::GenerateResponse* response) {
+  return RunUnary(ctx, FromGenerate(*r), response, metrics_.Start("Generate"));
+}
+
+grpc::Status GenerationService::GenerateStream(
+    grpc::ServerContext* ctx, const v1::GenerateRequest* r,
+    grpc::ServerWriter<v1::GenerateStreamResponse>* writer) {
+  return RunStream(ctx, FromGenerate(*r), writer, metrics_.Start("GenerateStream"));
+}
+
+grpc::Status GenerationService::Chat(grpc::ServerContext* ctx, const v1::ChatRequest* r,
+                                     v1::GenerateResponse* response) {
+  return RunUnary(ctx, FromChat(*r), response, metrics_.Start("Chat"));
+}
+
+grpc::Status GenerationService::ChatStream(grpc::ServerContext* ctx, const v1::ChatRequest* r,
+                                           grpc::ServerWriter<v1::GenerateStreamResponse>* writer) {
+  return RunStream(ctx, FromChat(*r), writer, metrics_.Start("ChatStream"));
+}
+
+grpc::Status GenerationService::ListModels(grpc::ServerContext* ctx,
+                                           const v1::ListModelsRequest* request,
+                                           v1::ListModelsResponse* response) {
+  auto scope = metrics_.Start("ListModels");
+  for (const ModelInfo& m : pipeline_.shards().Models()) {
+    auto* card = response->add_models();
+    card->set_id(m.name);
+    card->set_max_context_length(m.context_length);
+    card->set_vocab_size(m.vocab_size);
+    card->set_owned_by("sllm");
+  }
+  return scope.Finish(grpc::Status::OK);
+}
+
+grpc::Status GenerationService::Tokenize(grpc::ServerContext* ctx,
+                                         const v1::TokenizeRequest* r,
+                                         v1::TokenizeResponse* response) {
+  auto scope = metrics_.Start("Tokenize");
+  const std::vector<ModelInfo> models = pipeline_.shards().Models();
+  auto model = FindModel(r->model(), models);
+  if (!model.ok()) return scope.Finish(ToGrpc(model.status()));
+  v1::EncodeRequest enc;
+  enc.set_model(r->model());
+  if (r->has_chat()) *enc.mutable_chat() = r->chat();
+  else enc.set_text(r->text());
+  if (r->has_add_special_tokens()) enc.set_add_special_tokens(r->add_special_tokens());
+  enc.set_return_offsets(r->return_offsets());
+  auto encoded = pipeline_.Encode(enc, ctx);
+  if (!encoded.ok()) return scope.Finish(ToGrpc(encoded.status()));
+  response->mutable_ids()->CopyFrom(encoded->ids());
+  response->mutable_offsets()->CopyFrom(encoded->offsets());
+  if (encoded->has_prompt()) response->set_prompt(encoded->prompt());
+  response->set_max_context_length((*model)->context_length);
+  return scope.Finish(grpc::Status::OK);
+}
+
+grpc::Status GenerationService::CountTokens(grpc::ServerContext* ctx,
+                                            const v1::CountTokensRequest* r,
+                                            v1::CountTokensResponse* response) {
+  auto scope = metrics_.Start("CountTokens");
+  const std::vector<ModelInfo> models = pipeline_.shards().Models();
+  auto model = FindModel(r->model(), models);
+  if (!model.ok()) return scope.Finish(ToGrpc(model.status()));
+  v1::EncodeRequest enc;
+  enc.set_model(r->model());
+  if (r->has_chat()) *enc.mutable_chat() = r->chat();
+  else enc.set_text(r->text());
+  auto encoded = pipeline_.Encode(enc, ctx);
+  if (!encoded.ok()) return scope.Finish(ToGrpc(encoded.status()));
+  const uint32_t n = encoded->ids_size();
+  const uint32_t max = (*model)->context_length;
+  response->set_count(n);
+  response->set_max_context_length(max);
+  response->set_remaining(n < max ? max - n : 0);
+  return scope.Finish(grpc::Status::OK);
+}
+
+}  // namespace sllm::gateway

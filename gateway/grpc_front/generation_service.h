@@ -1,0 +1,49 @@
+// The public gRPC API (sllm.v1.Generation): a thin edge over the gateway pipeline. Sync API:
+// each call runs on a server thread, its outgoing calls inherit its deadline and cancellation.
+#ifndef SLLM_GATEWAY_GRPC_FRONT_GENERATION_SERVICE_H_
+#define SLLM_GATEWAY_GRPC_FRONT_GENERATION_SERVICE_H_
+
+#include <atomic>
+
+#include "gateway/core/pipeline.h"
+#include "services/common/metrics.h"
+#include "sllm/v1/generation.grpc.pb.h"
+
+namespace sllm::gateway {
+
+class GenerationService final : public v1::Generation::Service {
+ public:
+  GenerationService(Pipeline& pipeline, prometheus::Registry& registry);
+
+  grpc::Status Generate(grpc::ServerContext* ctx, const v1::GenerateRequest* request,
+                        v1::GenerateResponse* response) override;
+  grpc::Status GenerateStream(grpc::ServerContext* ctx, const v1::GenerateRequest* request,
+                              grpc::ServerWriter<v1::GenerateStreamResponse>* writer) override;
+  grpc::Status Chat(grpc::ServerContext* ctx, const v1::ChatRequest* request,
+                    v1::GenerateResponse* response) override;
+  grpc::Status ChatStream(grpc::ServerContext* ctx, const v1::ChatRequest* request,
+                          grpc::ServerWriter<v1::GenerateStreamResponse>* writer) override;
+  grpc::Status ListModels(grpc::ServerContext* ctx, const v1::ListModelsRequest* request,
+                          v1::ListModelsResponse* response) override;
+  grpc::Status Tokenize(grpc::ServerContext* ctx, const v1::TokenizeRequest* request,
+                        v1::TokenizeResponse* response) override;
+  grpc::Status CountTokens(grpc::ServerContext* ctx, const v1::CountTokensRequest* request,
+                           v1::CountTokensResponse* response) override;
+
+ private:
+  PipelineRequest FromGenerate(const v1::GenerateRequest& r);
+  PipelineRequest FromChat(const v1::ChatRequest& r);
+  grpc::Status RunUnary(grpc::ServerContext* ctx, const PipelineRequest& p,
+                        v1::GenerateResponse* response, RpcMetrics::Scope scope);
+  grpc::Status RunStream(grpc::ServerContext* ctx, const PipelineRequest& p,
+                         grpc::ServerWriter<v1::GenerateStreamResponse>* writer,
+                         RpcMetrics::Scope scope);
+
+  Pipeline& pipeline_;
+  RpcMetrics metrics_;
+  std::atomic<uint64_t> next_id_{1};
+};
+
+}  // namespace sllm::gateway
+
+#endif  // SLLM_GATEWAY_GRPC_FRONT_GENERATION_SERVICE_H_

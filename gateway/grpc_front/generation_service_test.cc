@@ -1,0 +1,200 @@
+// The gateway over real channels on port 0, in front of an in-process cluster: the tokenizer
+// service and two worker shards serving the bundled stories260K model.
+#include "gateway/grpc_front/generation_service.h"
+
+#include <fstream>
+
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "services/common/server.h"
+#include "services/common/test_util.h"
+#include "services/tokenizer/service/tokenizer_service.h"
+#include "services/worker/service/worker_service.h"
+
+namespace sllm::gateway {
+namespace {
+
+const std::string kModelDir = std::string(SLLM_MODELS_DIR) + "/stories260K";
+
+ServerOptions LocalOptions() {
+  ServerOptions o;
+  o.host = "127.0.0.1";
+  o.metrics_host = "127.0.0.1";
+  o.handle_signals = false;
+  return o;
+}
+
+struct WorkerShard {
+  std::unique_ptr<ServiceRunner> runner;
+  worker::ServedEngine served;
+  std::unique_ptr<worker::WorkerServiceImpl> service;
+
+  void Start() {
+    runner = std::make_unique<ServiceRunner>(LocalOptions());
+    served.name = "stories260K";
+    worker::EngineOptions eo;
+    eo.num_threads = 1;
+    served.engine = std::move(*worker::Engine::Create(kModelDir, eo));
+    ASSERT_TRUE(served.engine->WarmUp().ok());
+    served.engine->Start();
+    service = std::make_unique<worker::WorkerServiceImpl>(
+        0, "test", std::map<std::string, worker::ServedEngine*>{{"stories260K", &served}});
+    service->set_ready(true);
+    runner->AddService(service.get());
+    ASSERT_TRUE(runner->Start().ok());
+  }
+  void Stop() {
+    runner->Shutdown();
+    runner->Wait();
+    served.engine->Stop();
+  }
+};
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto core = tokenizer::TokenizerCore::Load({{"stories260K", kModelDir}});
+    ASSERT_TRUE(core.ok());
+    tok_core_ = core->release();
+    tok_runner_ = new ServiceRunner(LocalOptions());
+    tok_service_ = new tokenizer::TokenizerServiceImpl(*tok_core_, tok_runner_->registry());
+    tok_runner_->AddService(tok_service_);
+    ASSERT_TRUE(tok_runner_->Start().ok());
+    for (auto*& w : workers_) {
+      w = new WorkerShard();
+      w->Start();
+    }
+    shards_ = new ShardPool({workers_[0]->runner->local_target(),
+                             workers_[1]->runner->local_target()});
+    shards_->Start();
+    pipeline_ = new Pipeline(testing::InsecureChannel(tok_runner_->local_target()), *shards_,
+                             GatewayLimits{});
+    runner_ = new ServiceRunner(LocalOptions());
+    service_ = new GenerationService(*pipeline_, runner_->registry());
+    runner_->AddService(service_);
+    ASSERT_TRUE(runner_->Start().ok());
+    stub_ = v1::Generation::NewStub(testing::InsecureChannel(runner_->local_target())).release();
+  }
+
+  static v1::GenerateRequest Text(const std::string& text, uint32_t max_tokens) {
+    v1::GenerateRequest r;
+    r.set_model("stories260K");
+    r.set_text(text);
+    r.mutable_params()->set_max_tokens(max_tokens);
+    r.mutable_params()->set_temperature(0);
+    return r;
+  }
+
+  static std::string Stream(const v1::GenerateRequest& r, std::vector<std::string>* chunks,
+                            v1::GenerateStreamResponse* last, grpc::Status* status) {
+    grpc::ClientContext ctx;
+    auto reader = stub_->GenerateStream(&ctx, r);
+    v1::GenerateStreamResponse c;
+    std::string text;
+    while (reader->Read(&c)) {
+      text += c.text();
+      if (chunks) chunks->push_back(c.text());
+      if (last) *last = c;
+    }
+    *status = reader->Finish();
+    return text;
+  }
+
+  static inline tokenizer::TokenizerCore* tok_core_;
+  static inline ServiceRunner* tok_runner_;
+  static inline tokenizer::TokenizerServiceImpl* tok_service_;
+  static inline WorkerShard* workers_[2];
+  static inline ShardPool* shards_;
+  static inline Pipeline* pipeline_;
+  static inline ServiceRunner* runner_;
+  static inline GenerationService* service_;
+  static inline v1::Generation::Stub* stub_;
+};
+
+TEST_F(GatewayTest, UnaryAndStreamGiveTheWorkersGreedyText) {
+  std::ifstream in(kModelDir + "/reference/greedy_reference.json");
+  const auto ref = nlohmann::json::parse(in)["cases"][0];
+  const auto ids = ref["ids"].get<std::vector<uint32_t>>();
+  grpc::ClientContext ctx;
+  v1::GenerateResponse unary;
+  ASSERT_TRUE(stub_->Generate(&ctx, Text("Once upon a time", 20), &unary).ok());
+  EXPECT_EQ(std::vector<uint32_t>(unary.token_ids().begin(), unary.token_ids().end()),
+            std::vector<uint32_t>(ids.begin() + 5, ids.begin() + 25));
+  EXPECT_EQ(unary.finish_reason(), v1::FINISH_REASON_LENGTH);
+  EXPECT_EQ(unary.usage().prompt_tokens(), 5u);
+  const std::string expected = ref["text"].get<std::string>().substr(16);
+  EXPECT_EQ(expected.compare(0, unary.text().size(), unary.text()), 0) << unary.text();
+  grpc::Status st;
+  v1::GenerateStreamResponse last;
+  EXPECT_EQ(Stream(Text("Once upon a time", 20), nullptr, &last, &st), unary.text());
+  EXPECT_TRUE(st.ok());
+  EXPECT_EQ(last.usage().completion_tokens(), 20u);
+}
+
+TEST_F(GatewayTest, StopStringsNeverLeak) {
+  auto r = Text("Once upon a time", 40);
+  r.mutable_params()->add_stop("Lily");
+  std::vector<std::string> chunks;
+  v1::GenerateStreamResponse last;
+  grpc::Status st;
+  const std::string text = Stream(r, &chunks, &last, &st);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(text, ", there was a little girl named ");
+  EXPECT_EQ(last.finish_reason(), v1::FINISH_REASON_STOP);
+  EXPECT_EQ(last.stop_sequence(), "Lily");
+  for (const auto& c : chunks) EXPECT_EQ(c.find("Li"), std::string::npos) << c;
+}
+
+TEST_F(GatewayTest, ValidationErrorsHaveTheirCodes) {
+  auto call = [](v1::GenerateRequest r) {
+    grpc::ClientContext ctx;
+    v1::GenerateResponse resp;
+    return stub_->Generate(&ctx, r, &resp);
+  };
+  auto r = Text("hi", 5);
+  r.set_model("gpt-4");
+  grpc::Status st = call(r);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(st.error_message(), "model 'gpt-4' does not exist; served models: stories260K");
+  r = Text("hi", 5);
+  r.mutable_params()->set_temperature(-1);
+  EXPECT_EQ(call(r).error_message(), "temperature must be a finite number >= 0, got -1");
+  r = Text("hi", 0);
+  EXPECT_EQ(call(r).error_message(), "max_tokens must be >= 1, got 0");
+  r = Text("bad \xC3", 5);
+  st = call(r);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "prompt is not valid UTF-8: invalid byte 0xc3 at byte offset 4");
+  r = Text("", 5);
+  for (int i = 0; i < 600; ++i) r.mutable_ids()->add_ids(5);  // Beyond the 512 context.
+  EXPECT_EQ(call(r).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(GatewayTest, ChatUsesTheModelsTemplate) {
+  v1::ChatRequest r;
+  r.set_model("stories260K");
+  auto* m = r.add_messages();
+  m->set_role("user");
+  m->set_content("Once upon a time");
+  r.mutable_params()->set_max_tokens(8);
+  r.mutable_params()->set_temperature(0);
+  grpc::ClientContext ctx;
+  v1::GenerateResponse resp;
+  ASSERT_TRUE(stub_->Chat(&ctx, r, &resp).ok());
+  EXPECT_EQ(resp.usage().completion_tokens(), 8u);
+  EXPECT_FALSE(resp.text().empty());
+}
+
+TEST_F(GatewayTest, TrafficFlowsWhenAShardGoesDown) {
+  workers_[1]->Stop();
+  for (int i = 0; i < 4; ++i) {
+    grpc::ClientContext ctx;
+    v1::GenerateResponse resp;
+    ASSERT_TRUE(stub_->Generate(&ctx, Text("Once upon a time", 5), &resp).ok());
+    EXPECT_EQ(resp.usage().completion_tokens(), 5u);
+  }
+}
+
+}  // namespace
+}  // namespace sllm::gateway

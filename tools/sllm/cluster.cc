@@ -1,0 +1,149 @@
+#include "tools/sllm/cluster.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+
+extern char** environ;
+
+namespace sllm::tools {
+namespace {
+
+std::string BaseName(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  const size_t slash = dir.rfind('/');
+  return slash == std::string::npos ? dir : dir.substr(slash + 1);
+}
+
+}  // namespace
+
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+Cluster::~Cluster() { Stop(); }
+
+std::vector<std::string> Cluster::model_names() const {
+  std::vector<std::string> names;
+  for (const auto& m : options_.models) names.push_back(BaseName(m));
+  return names;
+}
+
+absl::Status Cluster::Spawn(const std::string& binary, const std::vector<std::string>& args) {
+  const std::string path = options_.bin_dir + "/" + binary;
+  std::vector<std::string> argv_s = {path};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, path.c_str(), nullptr, nullptr, argv.data(), environ);
+  if (rc != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot start ", path, ": ", strerror(rc)));
+  }
+  pids_.push_back(pid);
+  return absl::OkStatus();
+}
+
+absl::Status Cluster::WaitServing(int port, const std::string& service) {
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  // Health.Watch streams every status change: no polling.
+  grpc::ClientContext ctx;
+  ctx.set_wait_for_ready(true);
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   absl::ToChronoMilliseconds(options_.ready_timeout));
+  grpc::health::v1::HealthCheckRequest req;
+  req.set_service(service);
+  auto reader = stub->Watch(&ctx, req);
+  grpc::health::v1::HealthCheckResponse resp;
+  while (reader->Read(&resp)) {
+    if (resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+      ctx.TryCancel();
+      reader->Finish();
+      return absl::OkStatus();
+    }
+  }
+  const grpc::Status st = reader->Finish();
+  return absl::DeadlineExceededError(absl::StrCat(
+      service, " on port ", port, " was not SERVING within ",
+      absl::FormatDuration(options_.ready_timeout), ": ", st.error_message()));
+}
+
+absl::Status Cluster::Start() {
+  std::vector<std::string> specs;
+  for (const auto& m : options_.models) specs.push_back(absl::StrCat(BaseName(m), "=", m));
+  const std::string models = absl::StrJoin(specs, ",");
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  const int threads = options_.worker_threads > 0
+                          ? options_.worker_threads
+                          : std::max(1, cores / std::max(1, options_.workers));
+  auto common = [&](int port, int metrics_port) {
+    return std::vector<std::string>{"--host=127.0.0.1", absl::StrCat("--port=", port),
+                                    absl::StrCat("--metrics_port=", metrics_port),
+                                    "--minloglevel=1"};
+  };
+  tokenizer_port_ = FreePort();
+  metrics_ports_.push_back(FreePort());
+  auto args = common(tokenizer_port_, metrics_ports_.back());
+  args.push_back("--models=" + models);
+  if (auto st = Spawn("sllm-tokenizer-server", args); !st.ok()) return st;
+  for (int i = 0; i < options_.workers; ++i) {
+    worker_ports_.push_back(FreePort());
+    metrics_ports_.push_back(FreePort());
+    args = common(worker_ports_.back(), metrics_ports_.back());
+    args.push_back("--models=" + models);
+    args.push_back(absl::StrCat("--shard_id=", i));
+    args.push_back(absl::StrCat("--threads=", threads));
+    if (auto st = Spawn("sllm-worker-server", args); !st.ok()) return st;
+  }
+  if (auto st = WaitServing(tokenizer_port_, "sllm.v1.TokenizerService"); !st.ok()) return st;
+  std::vector<std::string> workers;
+  for (int p : worker_ports_) {
+    if (auto st = WaitServing(p, "sllm.v1.WorkerService"); !st.ok()) return st;
+    workers.push_back(absl::StrCat("127.0.0.1:", p));
+  }
+  gateway_port_ = options_.grpc_port > 0 ? options_.grpc_port : FreePort();
+  metrics_ports_.push_back(FreePort());
+  args = common(gateway_port_, metrics_ports_.back());
+  args.push_back("--tokenizer=" + tokenizer_target());
+  args.push_back("--workers=" + absl::StrJoin(workers, ","));
+  if (auto st = Spawn("sllm-gateway", args); !st.ok()) return st;
+  return WaitServing(gateway_port_, "sllm.v1.Generation");
+}
+
+void Cluster::Stop() {
+  // Gateway first (it was started last), then workers, then the tokenizer.
+  for (auto it = pids_.rbegin(); it != pids_.rend(); ++it) kill(*it, SIGTERM);
+  for (pid_t pid : pids_) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+  }
+  pids_.clear();
+}
+
+}  // namespace sllm::tools

@@ -1,0 +1,65 @@
+// A local cluster of real processes: the tokenizer service, N worker shards and the gateway,
+// each on its own free port, started from the binaries beside `sllm`.
+#ifndef SLLM_TOOLS_SLLM_CLUSTER_H_
+#define SLLM_TOOLS_SLLM_CLUSTER_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace sllm::tools {
+
+struct ClusterOptions {
+  // Model folders served by every worker shard (name = folder name).
+  std::vector<std::string> models;
+  // Worker shards.
+  int workers = 2;
+  // Gateway gRPC port; 0 picks a free one.
+  int grpc_port = 0;
+  // Folder with sllm-tokenizer-server, sllm-worker-server and sllm-gateway.
+  std::string bin_dir;
+  // Threads per worker; 0 = cores / workers.
+  int worker_threads = 0;
+  // How long to wait for every service to report SERVING.
+  absl::Duration ready_timeout = absl::Seconds(120);
+};
+
+class Cluster {
+ public:
+  explicit Cluster(ClusterOptions options) : options_(std::move(options)) {}
+  ~Cluster();  // Stops every process.
+
+  // Starts every process and waits until each one's health check says SERVING.
+  absl::Status Start();
+  // SIGTERM to every process (gateway first), then waits for them.
+  void Stop();
+
+  std::string gateway_target() const { return "127.0.0.1:" + std::to_string(gateway_port_); }
+  std::string tokenizer_target() const { return "127.0.0.1:" + std::to_string(tokenizer_port_); }
+  const std::vector<int>& worker_ports() const { return worker_ports_; }
+  const std::vector<int>& metrics_ports() const { return metrics_ports_; }
+  // Model names, as requests spell them.
+  std::vector<std::string> model_names() const;
+
+ private:
+  absl::Status Spawn(const std::string& binary, const std::vector<std::string>& args);
+  absl::Status WaitServing(int port, const std::string& service);
+
+  ClusterOptions options_;
+  std::vector<pid_t> pids_;  // In start order.
+  int tokenizer_port_ = 0;
+  int gateway_port_ = 0;
+  std::vector<int> worker_ports_;
+  std::vector<int> metrics_ports_;
+};
+
+// A TCP port that was free a moment ago on 127.0.0.1.
+int FreePort();
+
+}  // namespace sllm::tools
+
+#endif  // SLLM_TOOLS_SLLM_CLUSTER_H_
