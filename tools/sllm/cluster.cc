@@ -59,8 +59,19 @@ absl::Status Cluster::Spawn(const std::string& binary, const std::vector<std::st
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // Children start with no blocked signals and default handlers, whatever the caller (which
+  // blocks SIGINT/SIGTERM to sigwait for them) has set: SIGTERM must reach their drain logic.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, path.c_str(), nullptr, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, path.c_str(), nullptr, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     return absl::UnavailableError(absl::StrCat("cannot start ", path, ": ", strerror(rc)));
   }
