@@ -42,6 +42,8 @@ class Cluster {
   std::string tokenizer_target() const { return "127.0.0.1:" + std::to_string(tokenizer_port_); }
   const std::vector<int>& worker_ports() const { return worker_ports_; }
   const std::vector<int>& metrics_ports() const { return metrics_ports_; }
+  // Process ids: tokenizer, workers..., gateway (for fault tests).
+  const std::vector<pid_t>& pids() const { return pids_; }
   // Model names, as requests spell them.
   std::vector<std::string> model_names() const;
 
