@@ -8,6 +8,7 @@
 //
 // Usage: node chat_template_parity.js --cli BIN --model DIR --templates DIR
 //            --conversations FILE [--date YYYY-MM-DD] [--only SUBSTRING] [--verbose]
+//            [--continue-final]   (also compare continue_final_message renders)
 //        node chat_template_parity.js ... --template FILE ...    (one template)
 'use strict';
 const fs = require('fs');
@@ -16,7 +17,7 @@ const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 
 const args = process.argv.slice(2);
-const opt = { date: '2024-07-26', only: '', verbose: false };
+const opt = { date: '2024-07-26', only: '', verbose: false, continueFinal: false };
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--cli') opt.cli = args[++i];
@@ -27,6 +28,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--date') opt.date = args[++i];
   else if (a === '--only') opt.only = args[++i];
   else if (a === '--verbose') opt.verbose = true;
+  else if (a === '--continue-final') opt.continueFinal = true;
   else { console.error('unknown argument ' + a); process.exit(2); }
 }
 if (!opt.cli || !opt.model || !(opt.templates || opt.template) || !opt.conversations) {
@@ -101,8 +103,9 @@ let total = 0, equal = 0, errorsMatched = 0, failures = 0;
 async function main() {
   for (const template of templates) {
     const name = path.basename(template);
-    const runs = await Promise.all([true, false].map(async (gen) => {
-      const flags = gen ? [] : ['--no-generation-prompt'];
+    const modes = opt.continueFinal ? [true, false, 'continue_final'] : [true, false];
+    const runs = await Promise.all(modes.map(async (gen) => {
+      const flags = gen === true ? [] : gen === false ? ['--no-generation-prompt'] : ['--continue-final'];
       return { gen, ref: await runReference(template, flags), ours: runSllm(template, flags) };
     }));
     for (const { gen, ref, ours } of runs) {
@@ -133,7 +136,7 @@ async function main() {
 }
 main().then(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
-  console.log(`chat template parity: ${templates.length} templates x ${conversations.length} conversations x 2: ` +
+  console.log(`chat template parity: ${templates.length} templates x ${conversations.length} conversations x ${opt.continueFinal ? 3 : 2}: ` +
     `${equal}/${total} equal (of which ${errorsMatched} errors on both sides)`);
   process.exit(failures === 0 ? 0 : 1);
 });

@@ -324,22 +324,14 @@ absl::StatusOr<Value> Interpreter::ApplyCalledFilter(const Value& operand, const
     }
     if (name == "replace") {
       // The reference always passes a (possibly empty) keyword bundle here.
-      auto bundle = std::make_shared<ObjectData>();
-      bundle->entries = std::move(kwargs);
-      bundle->is_kwargs = true;
-      args.push_back(Value::Object(std::move(bundle)));
+      args.push_back(KwargsObject(std::move(kwargs)));
       return CallStringMethod(operand, "replace", args, ctx);
     }
     return FilterError(f, absl::StrCat("Unknown StringValue filter: ", name));
   }
   if (operand.is_object()) {
     if (IsObjectMethod(name)) {
-      if (!kwargs.empty()) {
-        auto bundle = std::make_shared<ObjectData>();
-        bundle->entries = std::move(kwargs);
-        bundle->is_kwargs = true;
-        args.push_back(Value::Object(std::move(bundle)));
-      }
+      if (!kwargs.empty()) args.push_back(KwargsObject(std::move(kwargs)));
       return CallObjectMethod(operand, name, args, ctx);
     }
     return FilterError(f, absl::StrCat("Unknown ObjectValue filter: ", name));

@@ -51,7 +51,7 @@ absl::Status Writer::Write(const Value& v, int depth, std::string& out) {
       out += v.as_bool() ? "true" : "false";
       return absl::OkStatus();
     case ValueType::kInt:
-      absl::StrAppend(&out, v.as_int());
+      AppendInt(v.as_int(), out);
       return absl::OkStatus();
     case ValueType::kFloat:
       out += FormatJsonNumber(v.as_float());
@@ -143,15 +143,14 @@ absl::StatusOr<Value> Convert(const nlohmann::ordered_json& j, int depth) {
     case nlohmann::ordered_json::value_t::boolean:
       return Value::Bool(j.get<bool>());
     case nlohmann::ordered_json::value_t::number_integer:
-      return Value::Int(j.get<int64_t>());
-    case nlohmann::ordered_json::value_t::number_unsigned: {
-      const uint64_t u = j.get<uint64_t>();
-      if (u <= static_cast<uint64_t>(INT64_MAX)) return Value::Int(static_cast<int64_t>(u));
-      return Value::Float(static_cast<double>(u));
-    }
+    case nlohmann::ordered_json::value_t::number_unsigned:
     case nlohmann::ordered_json::value_t::number_float: {
-      // JSON.parse gives a JS number; an integral one becomes an IntegerValue.
-      const double d = j.get<double>();
+      // JSON.parse gives a JS number (a double); an integral one becomes an IntegerValue.
+      // Integral doubles past int64 (from 2^63 to 1e21) would print differently; they stay
+      // floats (beyond 1e21 both print as "1e+21").
+      const double d = j.is_number_integer() ? static_cast<double>(j.get<int64_t>())
+                       : j.is_number_unsigned() ? static_cast<double>(j.get<uint64_t>())
+                                                : j.get<double>();
       if (std::isfinite(d) && std::trunc(d) == d && std::fabs(d) < 9.2e18) {
         return Value::Int(static_cast<int64_t>(d));
       }
@@ -239,13 +238,13 @@ void AppendJsonString(absl::string_view s, bool ensure_ascii, std::string& out) 
 absl::Status AppendJson(const Value& v, const JsonOptions& options, std::string& out) {
   if (options.indent < 0) return absl::InvalidArgumentError("Invalid count value: negative indent");
   if (options.indent > 1000) return absl::InvalidArgumentError("tojson indent is too large");
-  Writer w{options, ", ", ": ", std::string(options.indent, ' '), nullptr};
-  if (options.separators) {
-    w.item_sep = options.separators->first;
-    w.key_sep = options.separators->second;
-  } else if (options.indent > 0) {
-    w.item_sep = ",";
-  }
+  // Python's json.dumps: (", ", ": "), or ("," ": ") when indenting, unless given.
+  std::string item_sep = options.separators ? options.separators->first
+                         : options.indent > 0 ? std::string(",")
+                                              : std::string(", ");
+  std::string key_sep = options.separators ? options.separators->second : std::string(": ");
+  Writer w{options, std::move(item_sep), std::move(key_sep), std::string(options.indent, ' '),
+           nullptr};
   return w.Write(v, 0, out);
 }
 

@@ -154,6 +154,15 @@ void AppendFloat(double d, std::string& out) {
 
 }  // namespace
 
+void AppendInt(int64_t i, std::string& out) {
+  // Beyond 2^53 the reference's integers are doubles, printed the JS way.
+  if (i > (int64_t{1} << 53) || i < -(int64_t{1} << 53)) {
+    out += FormatJsNumber(static_cast<double>(i));
+  } else {
+    absl::StrAppend(&out, i);
+  }
+}
+
 absl::Status AppendOutput(const Value& v, std::string& out) {
   switch (v.type()) {
     case ValueType::kUndefined:
@@ -167,7 +176,7 @@ absl::Status AppendOutput(const Value& v, std::string& out) {
       out += v.as_bool() ? "true" : "false";
       break;
     case ValueType::kInt:
-      absl::StrAppend(&out, v.as_int());
+      AppendInt(v.as_int(), out);
       break;
     case ValueType::kFloat:
       AppendFloat(v.as_float(), out);

@@ -124,6 +124,9 @@ struct FunctionData {
 // Python-like truthiness as the reference computes it (`__bool__`).
 bool Truthy(const Value& v);
 
+// An integer as JS prints it (integers past 2^53 are doubles there).
+void AppendInt(int64_t i, std::string& out);
+
 // The text `{{ v }}` prints (the reference's RuntimeValue.toString()). Fails for values the
 // reference cannot print (functions, tuples and keyword bundles inside JSON).
 absl::Status AppendOutput(const Value& v, std::string& out);
