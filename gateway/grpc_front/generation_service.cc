@@ -117,25 +117,41 @@ grpc::Status GenerationService::ListModels(grpc::ServerContext* ctx,
   return scope.Finish(grpc::Status::OK);
 }
 
+absl::StatusOr<std::pair<v1::EncodeResponse, uint32_t>> GenerationService::EncodeFor(
+    grpc::ServerContext* ctx, const std::string& model_name, const std::string* text,
+    const v1::ChatInput* chat, std::optional<bool> add_special_tokens, bool return_offsets) {
+  const std::vector<ModelInfo> models = pipeline_.shards().Models();
+  auto model = FindModel(model_name, models);
+  if (!model.ok()) return model.status();
+  const uint32_t context = (*model)->context_length;
+  v1::EncodeRequest enc;
+  enc.set_model(model_name);
+  if (chat != nullptr) {
+    *enc.mutable_chat() = *chat;
+  } else {
+    enc.set_text(*text);
+  }
+  if (add_special_tokens) enc.set_add_special_tokens(*add_special_tokens);
+  enc.set_return_offsets(return_offsets);
+  auto encoded = pipeline_.Encode(enc, ctx);
+  if (!encoded.ok()) return encoded.status();
+  return std::make_pair(std::move(*encoded), context);
+}
+
 grpc::Status GenerationService::Tokenize(grpc::ServerContext* ctx,
                                          const v1::TokenizeRequest* r,
                                          v1::TokenizeResponse* response) {
   auto scope = metrics_.Start("Tokenize");
-  const std::vector<ModelInfo> models = pipeline_.shards().Models();
-  auto model = FindModel(r->model(), models);
-  if (!model.ok()) return scope.Finish(ToGrpc(model.status()));
-  v1::EncodeRequest enc;
-  enc.set_model(r->model());
-  if (r->has_chat()) *enc.mutable_chat() = r->chat();
-  else enc.set_text(r->text());
-  if (r->has_add_special_tokens()) enc.set_add_special_tokens(r->add_special_tokens());
-  enc.set_return_offsets(r->return_offsets());
-  auto encoded = pipeline_.Encode(enc, ctx);
-  if (!encoded.ok()) return scope.Finish(ToGrpc(encoded.status()));
-  response->mutable_ids()->CopyFrom(encoded->ids());
-  response->mutable_offsets()->CopyFrom(encoded->offsets());
-  if (encoded->has_prompt()) response->set_prompt(encoded->prompt());
-  response->set_max_context_length((*model)->context_length);
+  std::optional<bool> add_special;
+  if (r->has_add_special_tokens()) add_special = r->add_special_tokens();
+  auto result = EncodeFor(ctx, r->model(), &r->text(), r->has_chat() ? &r->chat() : nullptr,
+                          add_special, r->return_offsets());
+  if (!result.ok()) return scope.Finish(ToGrpc(result.status()));
+  const v1::EncodeResponse& encoded = result->first;
+  response->mutable_ids()->CopyFrom(encoded.ids());
+  response->mutable_offsets()->CopyFrom(encoded.offsets());
+  if (encoded.has_prompt()) response->set_prompt(encoded.prompt());
+  response->set_max_context_length(result->second);
   return scope.Finish(grpc::Status::OK);
 }
 
@@ -143,17 +159,11 @@ grpc::Status GenerationService::CountTokens(grpc::ServerContext* ctx,
                                             const v1::CountTokensRequest* r,
                                             v1::CountTokensResponse* response) {
   auto scope = metrics_.Start("CountTokens");
-  const std::vector<ModelInfo> models = pipeline_.shards().Models();
-  auto model = FindModel(r->model(), models);
-  if (!model.ok()) return scope.Finish(ToGrpc(model.status()));
-  v1::EncodeRequest enc;
-  enc.set_model(r->model());
-  if (r->has_chat()) *enc.mutable_chat() = r->chat();
-  else enc.set_text(r->text());
-  auto encoded = pipeline_.Encode(enc, ctx);
-  if (!encoded.ok()) return scope.Finish(ToGrpc(encoded.status()));
-  const uint32_t n = encoded->ids_size();
-  const uint32_t max = (*model)->context_length;
+  auto result = EncodeFor(ctx, r->model(), &r->text(), r->has_chat() ? &r->chat() : nullptr,
+                          std::nullopt, false);
+  if (!result.ok()) return scope.Finish(ToGrpc(result.status()));
+  const uint32_t n = result->first.ids_size();
+  const uint32_t max = result->second;
   response->set_count(n);
   response->set_max_context_length(max);
   response->set_remaining(n < max ? max - n : 0);

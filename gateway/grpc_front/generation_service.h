@@ -4,6 +4,8 @@
 #define SLLM_GATEWAY_GRPC_FRONT_GENERATION_SERVICE_H_
 
 #include <atomic>
+#include <optional>
+#include <utility>
 
 #include "gateway/core/pipeline.h"
 #include "services/common/metrics.h"
@@ -31,6 +33,10 @@ class GenerationService final : public v1::Generation::Service {
                            v1::CountTokensResponse* response) override;
 
  private:
+  // Encodes text or a conversation for a served model; also returns its context length.
+  absl::StatusOr<std::pair<v1::EncodeResponse, uint32_t>> EncodeFor(
+      grpc::ServerContext* ctx, const std::string& model, const std::string* text,
+      const v1::ChatInput* chat, std::optional<bool> add_special_tokens, bool return_offsets);
   PipelineRequest FromGenerate(const v1::GenerateRequest& r);
   PipelineRequest FromChat(const v1::ChatRequest& r);
   grpc::Status RunUnary(grpc::ServerContext* ctx, const PipelineRequest& p,

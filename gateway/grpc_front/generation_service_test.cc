@@ -186,6 +186,29 @@ TEST_F(GatewayTest, ChatUsesTheModelsTemplate) {
   EXPECT_FALSE(resp.text().empty());
 }
 
+TEST_F(GatewayTest, TokenizeAndCountTokensPassThrough) {
+  grpc::ClientContext ctx;
+  v1::TokenizeRequest t;
+  t.set_model("stories260K");
+  t.set_text("Once upon a time");
+  v1::TokenizeResponse tr;
+  ASSERT_TRUE(stub_->Tokenize(&ctx, t, &tr).ok());
+  EXPECT_EQ(std::vector<uint32_t>(tr.ids().begin(), tr.ids().end()),
+            (std::vector<uint32_t>{1, 403, 407, 261, 378}));
+  EXPECT_EQ(tr.max_context_length(), 512u);
+  grpc::ClientContext cctx;
+  v1::CountTokensRequest c;
+  c.set_model("stories260K");
+  c.set_text("Once upon a time");
+  v1::CountTokensResponse cr;
+  ASSERT_TRUE(stub_->CountTokens(&cctx, c, &cr).ok());
+  EXPECT_EQ(cr.count(), 5u);
+  EXPECT_EQ(cr.remaining(), 507u);
+  grpc::ClientContext nctx;
+  c.set_model("nope");
+  EXPECT_EQ(stub_->CountTokens(&nctx, c, &cr).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_F(GatewayTest, TrafficFlowsWhenAShardGoesDown) {
   workers_[1]->Stop();
   for (int i = 0; i < 4; ++i) {
