@@ -105,12 +105,16 @@ std::vector<int64_t> SliceIndices(int64_t len, const Value& start_v, const Value
     stop = stop < -1 ? std::max<int64_t>(len + stop, -1) : std::min(stop, len - 1);
   }
   std::vector<int64_t> out;
-  for (int64_t i = start; direction * i < direction * stop; i += step) out.push_back(i);
+  for (int64_t i = start; direction * i < direction * stop;) {
+    out.push_back(i);
+    if (__builtin_add_overflow(i, step, &i)) break;  // A step past the int64 range ends it.
+  }
   return out;
 }
 
-absl::StatusOr<Value> IntResult(double exact_check, int64_t value, int line) {
-  if (std::fabs(exact_check) > kMaxExactInt) {
+// An integer result that JS holds exactly (|v| <= 2^53), else an error.
+absl::StatusOr<Value> IntResult(int64_t value, int line) {
+  if (std::fabs(static_cast<double>(value)) > kMaxExactInt) {
     return LineError(line, "integer result out of range");
   }
   return Value::Int(value);
@@ -135,13 +139,13 @@ absl::StatusOr<Value> Arithmetic(Op op, const Value& l, const Value& r, int line
   switch (op) {
     case Op::kAdd:
       if (__builtin_add_overflow(x, y, &res)) return LineError(line, "integer overflow");
-      return IntResult(static_cast<double>(res), res, line);
+      return IntResult(res, line);
     case Op::kSub:
       if (__builtin_sub_overflow(x, y, &res)) return LineError(line, "integer overflow");
-      return IntResult(static_cast<double>(res), res, line);
+      return IntResult(res, line);
     case Op::kMul:
       if (__builtin_mul_overflow(x, y, &res)) return LineError(line, "integer overflow");
-      return IntResult(static_cast<double>(res), res, line);
+      return IntResult(res, line);
     case Op::kFloorDiv:
     case Op::kMod: {
       if (y == 0) return LineError(line, "integer division or modulo by zero");
@@ -164,7 +168,8 @@ absl::StatusOr<Value> Power(const Value& l, const Value& r, int line) {
     return LineError(line, "Exponentiation result is not a finite real number");
   }
   if (l.is_float() || r.is_float() || b < 0) return Value::Float(result);
-  return IntResult(result, static_cast<int64_t>(result), line);
+  if (std::fabs(result) > kMaxExactInt) return LineError(line, "integer result out of range");
+  return Value::Int(static_cast<int64_t>(result));
 }
 
 }  // namespace

@@ -28,10 +28,21 @@ absl::StatusOr<Value> Range(CallContext& ctx, std::vector<Value>& args) {
   if (!start.is_number() || !stop.is_number()) return ctx.Error("range() needs numbers");
   const double a = start.as_double(), b = stop.as_double(), s = step.as_double();
   if (s == 0) return ctx.Error("range() arg 3 must not be zero");
-  const double count = std::ceil((b - a) / s);
+  const double count = std::ceil((b - a) / s);  // NaN when an argument is NaN: no items.
   if (count > 0) RETURN_IF_ERROR(ctx.interp.Step(ctx.line, static_cast<int64_t>(std::min(count, 1e15))));
   std::vector<Value> out;
+  if (start.is_int() && stop.is_int() && step.is_int()) {
+    const int64_t stop_i = stop.as_int(), step_i = step.as_int();
+    for (int64_t i = start.as_int(); step_i > 0 ? i < stop_i : i > stop_i;) {
+      out.push_back(Value::Int(i));
+      if (__builtin_add_overflow(i, step_i, &i)) break;
+    }
+    return Value::Array(std::move(out));
+  }
+  // Floats: the reference's repeated addition (so range(0, 1, 0.1) has 11 items, as in JS).
   for (double i = a; s > 0 ? i < b : i > b; i += s) {
+    if (i + s == i) return ctx.Error("range() step is too small to make progress");
+    RETURN_IF_ERROR(ctx.interp.Step(ctx.line));
     if (std::trunc(i) == i && std::fabs(i) < 9e15) {
       out.push_back(Value::Int(static_cast<int64_t>(i)));
     } else {

@@ -236,6 +236,19 @@ TEST(TemplateTest, LimitsStopRunawayTemplates) {
   EXPECT_THAT(std::string(out.status().message()), HasSubstr("nested too deeply"));
 }
 
+TEST(TemplateTest, FuzzFindingsStayFixed) {
+  // A huge integer power was cast to int64 before its range check (UB).
+  auto out = Render("{{ 2 ** 3 ** 210 }}");
+  EXPECT_THAT(std::string(out.status().message()), HasSubstr("integer result out of range"));
+  // Slice steps past the int64 range end the slice; float ranges add up as JS does; a range
+  // whose step cannot move a large float fails instead of looping forever.
+  ExpectRenders({{"{{ [1, 2, 3][1::9223372036854775807] }}|{{ [1, 2, 3][2::-9223372036854775807] }}|"
+                  "{{ range(0, 1, 0.25) }}|{{ range(0, 1, 0.1) | length }}|{{ range(5, 0, -2) }}",
+                  "[2]|[3]|[0, 0.25, 0.5, 0.75]|11|[5, 3, 1]"}});
+  out = Render("{{ range(10000000000000000.0, 10000000000000010.0, 1) }}");
+  EXPECT_THAT(std::string(out.status().message()), HasSubstr("range() step is too small"));
+}
+
 TEST(TemplateTest, ContextKeysOverrideGlobalsButNotRendererFunctions) {
   Json context = Context();
   context["true"] = "T";

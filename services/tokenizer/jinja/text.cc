@@ -159,8 +159,7 @@ int Utf16Compare(absl::string_view a, absl::string_view b) {
     const auto [a1, a2] = Utf16Units(NextCodePoint(a, &i));
     const auto [b1, b2] = Utf16Units(NextCodePoint(b, &j));
     if (a1 != b1) return a1 < b1 ? -1 : 1;
-    // A BMP unit (no second unit) before a surrogate pair sharing... cannot share a first unit,
-    // so second units are both present or both absent here.
+    // Equal first units are both BMP (no second unit) or both high surrogates.
     if (a2 != b2) return a2 < b2 ? -1 : 1;
   }
   if (i < a.size()) return 1;
