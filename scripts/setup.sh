@@ -13,7 +13,7 @@ apt_pkgs=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev libgoogle-glog-dev libgflags-dev
   nlohmann-json3-dev libpcre2-dev libicu-dev libbenchmark-dev libboost-dev libcurl4-openssl-dev
-  nodejs python3 python3-grpcio
+  nodejs python3 python3-grpcio clang libclang-rt-14-dev
 )
 missing=()
 for p in "${apt_pkgs[@]}"; do

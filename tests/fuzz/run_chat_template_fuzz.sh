@@ -24,4 +24,5 @@ cd "$BUILD_DIR"
 # -timeout: one input may take at most 10 s; -rss_limit_mb: memory per run; new inputs go to
 # CORPUS, the seeds stay as they are.
 ./chat_template_fuzz -max_total_time="$SECONDS_TO_RUN" -timeout=10 -rss_limit_mb=2048 \
+  -seed="${FUZZ_SEED:-0}" \
   -max_len=65536 -dict="$ROOT/tests/fuzz/jinja.dict" -print_final_stats=1 "$CORPUS" "$SEEDS"
