@@ -73,17 +73,44 @@ async function pool(tasks, limit) {
 }
 const parallel = Math.max(2, Math.min(4, os.cpus().length));
 
-// The reference stops at the first failing line: when the whole file fails, render each
-// conversation on its own. Resolves to one entry per conversation: {text} (a JSON string
-// line) or {error}.
+// The reference stops at the first failing conversation ("FILE:K: message"): record that error,
+// render the conversations before it again (they succeeded but were not printed) and go on
+// after it. Where failures are dense, render each remaining conversation on its own, several
+// at a time. Resolves to one entry per conversation: {text} (a JSON string line) or {error}.
 async function runReference(template, flags) {
-  const whole = await reference(conversations, template, flags);
-  if (whole.status === 0) {
-    return whole.stdout.split('\n').filter((l) => l.length > 0).map((l) => ({ text: l }));
+  const n = conversations.length;
+  const results = new Array(n);
+  const fill = (from, stdout) => stdout.split('\n').filter((l) => l.length > 0)
+    .forEach((l, i) => { results[from + i] = { text: l }; });
+  const pending = [];
+  let start = 0, failures = 0;
+  while (start < n) {
+    if (failures >= 3) {
+      const rest = await pool(conversations.slice(start).map((c) => () => reference([c], template, flags)), parallel);
+      rest.forEach((r, i) => {
+        results[start + i] = r.status === 0 ? { text: r.stdout.split('\n')[0] }
+          : { error: r.stderr.replace(/^error: /, '') };
+      });
+      break;
+    }
+    const r = await reference(conversations.slice(start), template, flags);
+    if (r.status === 0) { fill(start, r.stdout); break; }
+    // A single remaining conversation is read as one document: no "FILE:K:" prefix.
+    const m = n - start > 1 ? /^error: .*?:(\d+): ([\s\S]*)$/.exec(r.stderr) : null;
+    const k = m ? parseInt(m[1], 10) - 1 : 0;
+    results[start + k] = { error: m ? m[2] : r.stderr.replace(/^error: /, '') };
+    if (k > 0) {
+      const from = start;
+      pending.push(reference(conversations.slice(from, from + k), template, flags).then((ok) => {
+        if (ok.status !== 0) { console.log(`reference failed on lines it rendered before: ${ok.stderr}`); process.exit(1); }
+        fill(from, ok.stdout);
+      }));
+    }
+    failures++;
+    start += k + 1;
   }
-  const single = await pool(conversations.map((c) => () => reference([c], template, flags)), parallel);
-  return single.map((r) => (r.status === 0 ? { text: r.stdout.split('\n')[0] }
-    : { error: r.stderr.replace(/^error: /, '') }));
+  await Promise.all(pending);
+  return results;
 }
 
 function runSllm(template, flags) {
