@@ -35,8 +35,13 @@ absl::StatusOr<std::string> FinalContent(const Json& messages) {
 
 absl::StatusOr<Json> BuildChatContext(const SpecialTokens& special_tokens, const Json& conversation,
                                       const Json& overrides, bool add_generation_prompt) {
-  Json payload = conversation.is_array() ? Json{{"messages", conversation}} : conversation;
-  if (!payload.is_object() || !payload.contains("messages") || !payload["messages"].is_array()) {
+  const bool bare = conversation.is_array();
+  const Json* messages = bare ? &conversation : nullptr;
+  if (conversation.is_object()) {
+    auto it = conversation.find("messages");
+    if (it != conversation.end()) messages = &*it;
+  }
+  if (messages == nullptr || !messages->is_array()) {
     return absl::InvalidArgumentError(
         "a conversation must be a messages array or {\"messages\": [...], ...}");
   }
@@ -48,10 +53,12 @@ absl::StatusOr<Json> BuildChatContext(const SpecialTokens& special_tokens, const
   context["tools"] = nullptr;
   context["documents"] = nullptr;
   context["add_generation_prompt"] = add_generation_prompt;
-  for (const auto& [key, value] : payload.items()) {
-    if (key != "messages") context[key] = value;
+  if (!bare) {
+    for (const auto& [key, value] : conversation.items()) {
+      if (key != "messages") context[key] = value;
+    }
   }
-  context["messages"] = payload["messages"];
+  context["messages"] = *messages;
   if (overrides.is_object()) {
     for (const auto& [key, value] : overrides.items()) context[key] = value;
   }
