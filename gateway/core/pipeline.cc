@@ -3,6 +3,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/streaming/stop_matcher.h"
+#include "gateway/validation/error_mapping.h"
 #include "services/common/grpc_status.h"
 #include "services/common/status_macros.h"
 
@@ -18,22 +19,16 @@ uint64_t PrefixHash(const std::vector<uint32_t>& ids) {
 }  // namespace
 
 Pipeline::Pipeline(std::shared_ptr<grpc::Channel> tokenizer, ShardPool& shards,
-                   GatewayLimits limits)
+                   GatewayLimits limits, GatewayMetrics* metrics)
     : tokenizer_(v1::TokenizerService::NewStub(std::move(tokenizer))),
       shards_(shards),
-      limits_(limits) {}
-
-std::unique_ptr<grpc::ClientContext> Pipeline::Context(
-    const grpc::ServerContextBase* parent) const {
-  if (parent != nullptr) return grpc::ClientContext::FromServerContext(*parent);
-  return std::make_unique<grpc::ClientContext>();
-}
+      limits_(limits),
+      metrics_(metrics) {}
 
 absl::StatusOr<v1::EncodeResponse> Pipeline::Encode(const v1::EncodeRequest& request,
-                                                    const grpc::ServerContextBase* parent) {
-  auto ctx = Context(parent);
+                                                    CallControl& call) {
   v1::EncodeResponse response;
-  const grpc::Status st = tokenizer_->Encode(ctx.get(), request, &response);
+  const grpc::Status st = tokenizer_->Encode(call.NewContext(), request, &response);
   if (!st.ok()) {
     // The tokenizer service being down is UNAVAILABLE; its own errors keep their codes.
     return FromGrpcStatus(st);
@@ -41,8 +36,7 @@ absl::StatusOr<v1::EncodeResponse> Pipeline::Encode(const v1::EncodeRequest& req
   return response;
 }
 
-absl::Status Pipeline::Run(const PipelineRequest& r, const grpc::ServerContextBase* parent,
-                           const ChunkSink& sink) {
+absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const ChunkSink& sink) {
   const std::vector<ModelInfo> models = shards_.Models();
   ASSIGN_OR_RETURN(const ModelInfo* model, FindModel(r.model, models));
   ASSIGN_OR_RETURN(worker::SamplingParams sampling, ToSamplingParams(r.params));
@@ -64,7 +58,7 @@ absl::Status Pipeline::Run(const PipelineRequest& r, const grpc::ServerContextBa
       RETURN_IF_ERROR(ValidateMessages(r.chat.messages(), limits_));
       *enc.mutable_chat() = r.chat;
     }
-    ASSIGN_OR_RETURN(v1::EncodeResponse encoded, Encode(enc, parent));
+    ASSIGN_OR_RETURN(v1::EncodeResponse encoded, Encode(enc, call));
     ids.assign(encoded.ids().begin(), encoded.ids().end());
     prompt_text = r.kind == PipelineRequest::Kind::kText ? r.text : encoded.prompt();
     if (ids.empty()) return absl::InvalidArgumentError("prompt must not be empty");
@@ -98,15 +92,31 @@ absl::Status Pipeline::Run(const PipelineRequest& r, const grpc::ServerContextBa
 
   const int64_t charge = static_cast<int64_t>(ids.size()) + max_new;
   std::vector<std::string> tried;
+  absl::Status last_refusal;  // The last shard's RESOURCE_EXHAUSTED, when all were full.
   while (true) {
-    ASSIGN_OR_RETURN(std::string shard,
-                     shards_.router().Pick(r.model, PrefixHash(ids), charge, tried));
-    v1::WorkerService::Stub* stub = shards_.stub(shard);
-    auto wctx = Context(parent);
-    auto reader = stub->Generate(wctx.get(), wreq);
+    if (call.cancelled()) return absl::CancelledError("the client cancelled the request");
+    auto picked = shards_.router().Pick(r.model, PrefixHash(ids), charge, tried);
+    if (!picked.ok()) {
+      if (!last_refusal.ok() && absl::IsUnavailable(picked.status())) {
+        return OverloadedError(absl::StrCat("every shard serving '", r.model,
+                                            "' is at capacity (", last_refusal.message(), ")"),
+                               /*retry_after_seconds=*/1);
+      }
+      return picked.status();
+    }
+    const std::string shard = *std::move(picked);
+    if (metrics_ != nullptr) metrics_->Routed(shard, r.model);
+    std::shared_ptr<v1::WorkerService::Stub> stub = shards_.stub(shard);
+    if (stub == nullptr) {  // Dropped from DNS since the pick.
+      shards_.router().Release(shard, charge);
+      tried.push_back(shard);
+      continue;
+    }
+    grpc::ClientContext* wctx = call.NewContext();
+    auto reader = stub->Generate(wctx, wreq);
     // Detokenize through the tokenizer service, one request per worker message.
-    auto dctx = Context(parent);
-    auto detok = tokenizer_->DecodeStream(dctx.get());
+    grpc::ClientContext* dctx = call.NewContext();
+    auto detok = tokenizer_->DecodeStream(dctx);
     v1::DecodeStreamRequest start;
     start.mutable_start()->set_model(r.model);
     start.mutable_start()->set_skip_special_tokens(
@@ -164,15 +174,26 @@ absl::Status Pipeline::Run(const PipelineRequest& r, const grpc::ServerContextBa
     const grpc::Status st = reader->Finish();
     shards_.router().Release(shard, charge);
     if (finished || client_gone) return absl::OkStatus();
+    if (call.cancelled()) return absl::CancelledError("the client cancelled the request");
+    if (!st.ok() && metrics_ != nullptr) {
+      metrics_->ShardFailed(shard, std::string(GrpcCodeName(st.error_code())));
+    }
     if (!st.ok() && !produced &&
         (st.error_code() == grpc::StatusCode::UNAVAILABLE ||
          st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED)) {
       tried.push_back(shard);  // Nothing streamed yet: try another shard.
+      if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+        last_refusal = FromGrpcStatus(st);
+      }
       continue;
     }
     if (!st.ok() && !produced) return FromGrpcStatus(st);
-    const absl::Status failure = absl::UnavailableError(
-        absl::StrCat("worker shard ", shard, " failed mid-stream: ", st.error_message()));
+    // Tokens already reached the client: the request cannot be retried elsewhere.
+    const absl::Status failure =
+        st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
+            ? absl::DeadlineExceededError("the request's deadline passed mid-stream")
+            : absl::UnavailableError(absl::StrCat("worker shard ", shard,
+                                                  " failed mid-stream: ", st.error_message()));
     v1::GenerateStreamResponse chunk;
     chunk.set_request_id(r.request_id);
     chunk.set_finish_reason(v1::FINISH_REASON_ERROR);

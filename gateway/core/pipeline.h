@@ -11,6 +11,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "gateway/core/call_control.h"
+#include "gateway/core/gateway_metrics.h"
 #include "gateway/core/shard_pool.h"
 #include "gateway/validation/request_validator.h"
 #include "grpcpp/grpcpp.h"
@@ -36,27 +38,26 @@ using ChunkSink = std::function<bool(const v1::GenerateStreamResponse&)>;
 
 class Pipeline {
  public:
-  Pipeline(std::shared_ptr<grpc::Channel> tokenizer, ShardPool& shards, GatewayLimits limits);
+  // `metrics` (may be null) records routing decisions and shard failures.
+  Pipeline(std::shared_ptr<grpc::Channel> tokenizer, ShardPool& shards, GatewayLimits limits,
+           GatewayMetrics* metrics = nullptr);
 
-  // Runs one request. `parent` (may be null) is the incoming call: its deadline and
-  // cancellation propagate. Errors before the first chunk come back as a status; errors after
-  // it end the stream with an ERROR chunk and are returned too.
-  absl::Status Run(const PipelineRequest& request, const grpc::ServerContextBase* parent,
-                   const ChunkSink& sink);
+  // Runs one request; `call`'s deadline and cancellation reach every outgoing call. Errors
+  // before the first chunk come back as a status; errors after it end the stream with an
+  // ERROR chunk and are returned too.
+  absl::Status Run(const PipelineRequest& request, CallControl& call, const ChunkSink& sink);
 
   // Tokenize / CountTokens passthrough.
-  absl::StatusOr<v1::EncodeResponse> Encode(const v1::EncodeRequest& request,
-                                            const grpc::ServerContextBase* parent);
+  absl::StatusOr<v1::EncodeResponse> Encode(const v1::EncodeRequest& request, CallControl& call);
 
   ShardPool& shards() { return shards_; }
   const GatewayLimits& limits() const { return limits_; }
 
  private:
-  std::unique_ptr<grpc::ClientContext> Context(const grpc::ServerContextBase* parent) const;
-
   std::unique_ptr<v1::TokenizerService::Stub> tokenizer_;
   ShardPool& shards_;
   const GatewayLimits limits_;
+  GatewayMetrics* const metrics_;
 };
 
 }  // namespace sllm::gateway

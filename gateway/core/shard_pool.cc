@@ -1,42 +1,117 @@
 #include "gateway/core/shard_pool.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <chrono>
 
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
 
 namespace sllm::gateway {
 
+absl::StatusOr<std::vector<std::string>> ResolveTargets(const std::string& host_port) {
+  const size_t colon = host_port.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == host_port.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a DNS shard target must be host:port, got '", host_port, "'"));
+  }
+  const std::string host = host_port.substr(0, colon), port = host_port.substr(colon + 1);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot resolve '", host_port, "': ", gai_strerror(rc)));
+  }
+  std::vector<std::string> out;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    char ip[INET6_ADDRSTRLEN] = {};
+    if (a->ai_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr, ip, sizeof(ip));
+      out.push_back(absl::StrCat(ip, ":", port));
+    } else if (a->ai_family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr, ip,
+                sizeof(ip));
+      out.push_back(absl::StrCat("[", ip, "]:", port));
+    }
+  }
+  freeaddrinfo(found);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+ShardPool::ShardPool(ShardPoolOptions options) : options_(std::move(options)) {
+  SetTargets(options_.targets);
+}
+
 ShardPool::ShardPool(std::vector<std::string> targets, absl::Duration interval)
-    : interval_(interval) {
-  for (const std::string& t : targets) {
-    auto channel = grpc::CreateChannel(t, grpc::InsecureChannelCredentials());
-    shards_.push_back({t, v1::WorkerService::NewStub(channel)});
+    : ShardPool(ShardPoolOptions{.targets = std::move(targets), .poll_interval = interval}) {}
+
+ShardPool::~ShardPool() { Stop(); }
+
+void ShardPool::SetTargets(const std::vector<std::string>& targets) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::map<std::string, std::shared_ptr<v1::WorkerService::Stub>> next;
+    for (const std::string& t : targets) {
+      auto it = shards_.find(t);
+      next[t] = it != shards_.end()
+                    ? it->second
+                    : std::shared_ptr<v1::WorkerService::Stub>(v1::WorkerService::NewStub(
+                          grpc::CreateChannel(t, grpc::InsecureChannelCredentials())));
+    }
+    shards_ = std::move(next);
   }
   router_.SetShards(targets);
 }
 
-ShardPool::~ShardPool() { Stop(); }
-
-v1::WorkerService::Stub* ShardPool::stub(const std::string& shard) {
-  for (Shard& s : shards_) {
-    if (s.target == shard) return s.stub.get();
+void ShardPool::MaybeResolve() {
+  if (options_.dns_target.empty() || absl::Now() < next_resolve_) return;
+  next_resolve_ = absl::Now() + options_.dns_interval;
+  auto resolved = ResolveTargets(options_.dns_target);
+  if (!resolved.ok()) {
+    // Keep the shards we know: a DNS hiccup must not empty the pool.
+    LOG_EVERY_N(WARNING, 10) << resolved.status();
+    return;
   }
-  return nullptr;
+  if (*resolved != targets()) SetTargets(*resolved);
+}
+
+std::shared_ptr<v1::WorkerService::Stub> ShardPool::stub(const std::string& shard) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = shards_.find(shard);
+  return it == shards_.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> ShardPool::targets() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [t, stub] : shards_) out.push_back(t);
+  return out;
 }
 
 void ShardPool::PollOnce() {
+  MaybeResolve();
   std::map<std::string, ModelInfo> models;
-  for (Shard& s : shards_) {
+  for (const std::string& target : targets()) {
+    std::shared_ptr<v1::WorkerService::Stub> stub_ptr = stub(target);
+    if (stub_ptr == nullptr) continue;
     ShardState state;
-    state.name = s.target;
+    state.name = target;
     grpc::ClientContext info_ctx;
     info_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
     v1::GetWorkerInfoResponse info;
     grpc::ClientContext load_ctx;
     load_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
     v1::GetLoadResponse load;
-    if (s.stub->GetInfo(&info_ctx, {}, &info).ok() &&
-        s.stub->GetLoad(&load_ctx, {}, &load).ok() && load.ready()) {
+    if (stub_ptr->GetInfo(&info_ctx, {}, &info).ok() &&
+        stub_ptr->GetLoad(&load_ctx, {}, &load).ok() && load.ready()) {
       state.healthy = true;
       for (const auto& m : info.models()) {
         state.models.insert(m.name());
@@ -59,7 +134,8 @@ void ShardPool::Start() {
   poller_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stop_) {
-      cv_.wait_for(lock, absl::ToChronoMilliseconds(interval_), [this] { return stop_; });
+      cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.poll_interval),
+                   [this] { return stop_; });
       if (stop_) break;
       lock.unlock();
       PollOnce();

@@ -14,14 +14,30 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/status/statusor.h"
 #include "gateway/routing/router.h"
 #include "gateway/validation/request_validator.h"
 #include "sllm/v1/worker.grpc.pb.h"
 
 namespace sllm::gateway {
 
+struct ShardPoolOptions {
+  // Worker addresses ("host:port").
+  std::vector<std::string> targets;
+  // Or a DNS name ("host:port", e.g. a Kubernetes headless Service) whose addresses are the
+  // shards, re-resolved every `dns_interval`; shards that vanish from it are dropped.
+  std::string dns_target;
+  absl::Duration dns_interval = absl::Seconds(5);
+  // How often every shard is polled (GetInfo + GetLoad).
+  absl::Duration poll_interval = absl::Milliseconds(200);
+};
+
+// Every address `host:port` resolves to, as "a.b.c.d:port" / "[v6]:port", sorted.
+absl::StatusOr<std::vector<std::string>> ResolveTargets(const std::string& host_port);
+
 class ShardPool {
  public:
+  explicit ShardPool(ShardPoolOptions options);
   // `targets`: worker addresses ("host:port"). Polls every `interval`.
   ShardPool(std::vector<std::string> targets, absl::Duration interval = absl::Milliseconds(200));
   ~ShardPool();
@@ -33,21 +49,26 @@ class ShardPool {
   void PollOnce();
 
   Router& router() { return router_; }
-  v1::WorkerService::Stub* stub(const std::string& shard);
+  // The stub of `shard`, or null when it is no longer known (dropped from DNS).
+  std::shared_ptr<v1::WorkerService::Stub> stub(const std::string& shard) const;
+  // The shard addresses known now.
+  std::vector<std::string> targets() const;
   // Limits of every model served by a healthy shard.
   std::vector<ModelInfo> Models() const;
 
  private:
-  struct Shard {
-    std::string target;
-    std::unique_ptr<v1::WorkerService::Stub> stub;
-  };
-  std::vector<Shard> shards_;
+  // Makes the shard set `targets` (keeping the stubs of known shards).
+  void SetTargets(const std::vector<std::string>& targets);
+  void MaybeResolve();
+
+  const ShardPoolOptions options_;
   Router router_;
-  const absl::Duration interval_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  // Guarded by mu_: address -> stub.
+  std::map<std::string, std::shared_ptr<v1::WorkerService::Stub>> shards_;
   std::map<std::string, ModelInfo> models_;  // Guarded by mu_.
+  absl::Time next_resolve_ = absl::InfinitePast();  // Poller thread only.
   bool stop_ = false;                         // Guarded by mu_.
   std::thread poller_;
 };

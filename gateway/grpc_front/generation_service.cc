@@ -7,15 +7,22 @@
 namespace sllm::gateway {
 namespace {
 
-grpc::Status ToGrpc(const absl::Status& st) {
+// Maps through the one error table; an overload also gets a `retry-after` trailer (seconds).
+grpc::Status ToGrpc(const absl::Status& st, grpc::ServerContext* ctx = nullptr) {
   if (st.ok()) return grpc::Status::OK;
+  if (const int retry = RetryAfterSeconds(st); retry > 0 && ctx != nullptr) {
+    ctx->AddTrailingMetadata("retry-after", std::to_string(retry));
+  }
   return grpc::Status(MapError(st).grpc_code, std::string(st.message()));
 }
 
 }  // namespace
 
-GenerationService::GenerationService(Pipeline& pipeline, prometheus::Registry& registry)
-    : pipeline_(pipeline), metrics_(registry, "gateway") {}
+GenerationService::GenerationService(Pipeline& pipeline, prometheus::Registry& registry,
+                                     GatewayMetrics& gateway_metrics)
+    : pipeline_(pipeline),
+      metrics_(registry, v1::Generation::service_full_name()),
+      gateway_metrics_(gateway_metrics) {}
 
 PipelineRequest GenerationService::FromGenerate(const v1::GenerateRequest& r) {
   PipelineRequest p;
@@ -51,7 +58,10 @@ grpc::Status GenerationService::RunUnary(grpc::ServerContext* ctx, const Pipelin
                                          v1::GenerateResponse* response, RpcMetrics::Scope scope) {
   response->set_request_id(p.request_id);
   response->set_model(p.model);
-  const absl::Status st = pipeline_.Run(p, ctx, [&](const v1::GenerateStreamResponse& c) {
+  GatewayMetrics::Request timing(gateway_metrics_, "grpc");
+  timing.set_model(p.model);
+  CallControl call(*ctx);
+  const absl::Status st = pipeline_.Run(p, call, [&](const v1::GenerateStreamResponse& c) {
     response->mutable_text()->append(c.text());
     response->mutable_token_ids()->MergeFrom(c.token_ids());
     if (c.has_logprobs()) response->mutable_logprobs()->MergeFrom(c.logprobs());
@@ -65,21 +75,24 @@ grpc::Status GenerationService::RunUnary(grpc::ServerContext* ctx, const Pipelin
     }
     return !ctx->IsCancelled();
   });
-  return scope.Finish(ToGrpc(st));
+  if (st.ok()) timing.FirstTokenSent();  // Unary: the whole text goes out at once.
+  return scope.Finish(ToGrpc(st, ctx));
 }
 
 grpc::Status GenerationService::RunStream(grpc::ServerContext* ctx, const PipelineRequest& p,
                                           grpc::ServerWriter<v1::GenerateStreamResponse>* writer,
                                           RpcMetrics::Scope scope) {
-  bool sent = false;
-  const absl::Status st = pipeline_.Run(p, ctx, [&](const v1::GenerateStreamResponse& c) {
-    sent = true;
-    return writer->Write(c);
-  });
+  GatewayMetrics::Request timing(gateway_metrics_, "grpc");
+  timing.set_model(p.model);
+  CallControl call(*ctx);
   // After chunks went out, a failure was already reported in an ERROR chunk; the status
   // still carries it.
-  (void)sent;
-  return scope.Finish(ToGrpc(st));
+  const absl::Status st = pipeline_.Run(p, call, [&](const v1::GenerateStreamResponse& c) {
+    const bool ok = writer->Write(c);
+    if (!c.text().empty()) timing.FirstTokenSent();
+    return ok;
+  });
+  return scope.Finish(ToGrpc(st, ctx));
 }
 
 grpc::Status GenerationService::Generate(grpc::ServerContext* ctx, const v1::GenerateRequest* r,
@@ -133,7 +146,8 @@ absl::StatusOr<std::pair<v1::EncodeResponse, uint32_t>> GenerationService::Encod
   }
   if (add_special_tokens) enc.set_add_special_tokens(*add_special_tokens);
   enc.set_return_offsets(return_offsets);
-  auto encoded = pipeline_.Encode(enc, ctx);
+  CallControl call(*ctx);
+  auto encoded = pipeline_.Encode(enc, call);
   if (!encoded.ok()) return encoded.status();
   return std::make_pair(std::move(*encoded), context);
 }

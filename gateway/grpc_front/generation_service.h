@@ -15,7 +15,9 @@ namespace sllm::gateway {
 
 class GenerationService final : public v1::Generation::Service {
  public:
-  GenerationService(Pipeline& pipeline, prometheus::Registry& registry);
+  // `gateway_metrics` is shared with the HTTP front.
+  GenerationService(Pipeline& pipeline, prometheus::Registry& registry,
+                    GatewayMetrics& gateway_metrics);
 
   grpc::Status Generate(grpc::ServerContext* ctx, const v1::GenerateRequest* request,
                         v1::GenerateResponse* response) override;
@@ -47,6 +49,7 @@ class GenerationService final : public v1::Generation::Service {
 
   Pipeline& pipeline_;
   RpcMetrics metrics_;
+  GatewayMetrics& gateway_metrics_;
   std::atomic<uint64_t> next_id_{1};
 };
 

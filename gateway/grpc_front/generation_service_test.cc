@@ -1,80 +1,44 @@
-// The gateway over real channels on port 0, in front of an in-process cluster: the tokenizer
-// service and two worker shards serving the bundled stories260K model.
+// The gateway's gRPC front over real channels on port 0, in front of an in-process cluster:
+// the tokenizer service and two worker shards serving the bundled stories260K model.
 #include "gateway/grpc_front/generation_service.h"
 
 #include <fstream>
 
+#include "gateway/server/gateway_server.h"
+#include "gateway/server/local_backends.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "services/common/server.h"
 #include "services/common/test_util.h"
-#include "services/tokenizer/service/tokenizer_service.h"
-#include "services/worker/service/worker_service.h"
 
 namespace sllm::gateway {
 namespace {
 
 const std::string kModelDir = std::string(SLLM_MODELS_DIR) + "/stories260K";
 
-ServerOptions LocalOptions() {
-  ServerOptions o;
-  o.host = "127.0.0.1";
-  o.metrics_host = "127.0.0.1";
-  o.handle_signals = false;
-  return o;
-}
-
-struct WorkerShard {
-  std::unique_ptr<ServiceRunner> runner;
-  worker::ServedEngine served;
-  std::unique_ptr<worker::WorkerServiceImpl> service;
-
-  void Start() {
-    runner = std::make_unique<ServiceRunner>(LocalOptions());
-    served.name = "stories260K";
-    worker::EngineOptions eo;
-    eo.num_threads = 1;
-    served.engine = std::move(*worker::Engine::Create(kModelDir, eo));
-    ASSERT_TRUE(served.engine->WarmUp().ok());
-    served.engine->Start();
-    service = std::make_unique<worker::WorkerServiceImpl>(
-        0, "test", std::map<std::string, worker::ServedEngine*>{{"stories260K", &served}});
-    service->set_ready(true);
-    runner->AddService(service.get());
-    ASSERT_TRUE(runner->Start().ok());
-  }
-  void Stop() {
-    runner->Shutdown();
-    runner->Wait();
-    served.engine->Stop();
-  }
-};
-
 class GatewayTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto core = tokenizer::TokenizerCore::Load({{"stories260K", kModelDir}});
-    ASSERT_TRUE(core.ok());
-    tok_core_ = core->release();
-    tok_runner_ = new ServiceRunner(LocalOptions());
-    tok_service_ = new tokenizer::TokenizerServiceImpl(*tok_core_, tok_runner_->registry());
-    tok_runner_->AddService(tok_service_);
-    ASSERT_TRUE(tok_runner_->Start().ok());
-    for (auto*& w : workers_) {
-      w = new WorkerShard();
-      w->Start();
-    }
-    shards_ = new ShardPool({workers_[0]->runner->local_target(),
-                             workers_[1]->runner->local_target()});
-    shards_->Start();
-    pipeline_ = new Pipeline(testing::InsecureChannel(tok_runner_->local_target()), *shards_,
-                             GatewayLimits{});
-    runner_ = new ServiceRunner(LocalOptions());
-    service_ = new GenerationService(*pipeline_, runner_->registry());
-    runner_->AddService(service_);
-    ASSERT_TRUE(runner_->Start().ok());
-    stub_ = v1::Generation::NewStub(testing::InsecureChannel(runner_->local_target())).release();
+    backends_ = new LocalBackends();
+    worker::EngineOptions engine;
+    engine.num_threads = 1;
+    ASSERT_TRUE(backends_->Start(2, engine).ok());
+    GatewayServerOptions o;
+    o.grpc = LocalServerOptions();
+    o.tokenizer_target = backends_->tokenizer_target();
+    o.shards.targets = backends_->worker_targets();
+    o.http.port = -1;  // gRPC only.
+    gateway_ = new GatewayServer(o);
+    ASSERT_TRUE(gateway_->Start().ok());
+    stub_ = v1::Generation::NewStub(testing::InsecureChannel(gateway_->grpc_target())).release();
+    started_ = true;
+  }
+  // A failed SetUpTestSuite must fail every test (gtest would report them as skipped).
+  void SetUp() override { ASSERT_TRUE(started_) << "the cluster did not start; see above"; }
+  static void TearDownTestSuite() {
+    delete stub_;
+    delete gateway_;
+    delete backends_;
   }
 
   static v1::GenerateRequest Text(const std::string& text, uint32_t max_tokens) {
@@ -101,14 +65,9 @@ class GatewayTest : public ::testing::Test {
     return text;
   }
 
-  static inline tokenizer::TokenizerCore* tok_core_;
-  static inline ServiceRunner* tok_runner_;
-  static inline tokenizer::TokenizerServiceImpl* tok_service_;
-  static inline WorkerShard* workers_[2];
-  static inline ShardPool* shards_;
-  static inline Pipeline* pipeline_;
-  static inline ServiceRunner* runner_;
-  static inline GenerationService* service_;
+  static inline bool started_ = false;
+  static inline LocalBackends* backends_;
+  static inline GatewayServer* gateway_;
   static inline v1::Generation::Stub* stub_;
 };
 
@@ -210,7 +169,7 @@ TEST_F(GatewayTest, TokenizeAndCountTokensPassThrough) {
 }
 
 TEST_F(GatewayTest, TrafficFlowsWhenAShardGoesDown) {
-  workers_[1]->Stop();
+  backends_->StopWorker(1);
   for (int i = 0; i < 4; ++i) {
     grpc::ClientContext ctx;
     v1::GenerateResponse resp;

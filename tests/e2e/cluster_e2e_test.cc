@@ -1,8 +1,21 @@
 // End to end: the real processes (tokenizer service, two worker shards, gateway) started the
-// way `sllm up` starts them, on free loopback ports, driven over gRPC.
+// way `sllm up` starts them, on free loopback ports, serving stories260K and a Llama-3-tokenizer
+// model (byte-level BPE: Korean syllables span tokens), driven over gRPC, raw HTTP and the
+// official openai npm client.
 #include <signal.h>
+#include <stdio.h>
 
+#include <chrono>
 #include <fstream>
+#include <regex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "boost/asio.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
+#include "services/common/test_util.h"
+#include "services/tokenizer/unicode.h"
 
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -15,13 +28,38 @@ namespace sllm {
 namespace {
 
 const std::string kModel = std::string(SLLM_MODELS_DIR) + "/stories260K";
+const std::string kKoreanModel = std::string(SLLM_TESTDATA_DIR) + "/models/tiny-llama3";
+
+namespace net = boost::asio;
+
+// Sends a JSON POST on a new connection (closed by the server after the reply).
+std::unique_ptr<net::ip::tcp::socket> SendPost(net::io_context& ioc, int port,
+                                               const std::string& path, const std::string& body) {
+  auto socket = std::make_unique<net::ip::tcp::socket>(ioc);
+  socket->connect({net::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)});
+  net::write(*socket, net::buffer(absl::StrCat(
+                          "POST ", path, " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                          "Content-Type: application/json\r\nContent-Length: ", body.size(),
+                          "\r\n\r\n", body)));
+  return socket;
+}
+
+// The status code and body of a JSON POST.
+std::pair<int, std::string> PostJson(int port, const std::string& path, const std::string& body) {
+  net::io_context ioc;
+  auto socket = SendPost(ioc, port, path, body);
+  boost::beast::flat_buffer buffer;
+  boost::beast::http::response<boost::beast::http::string_body> res;
+  boost::beast::http::read(*socket, buffer, res);
+  return {res.result_int(), res.body()};
+}
 
 class ClusterE2ETest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     tools::ClusterOptions o;
     o.bin_dir = SLLM_BIN_DIR;
-    o.models = {kModel};
+    o.models = {kModel, kKoreanModel};
     o.workers = 2;
     o.worker_threads = 1;
     cluster_ = new tools::Cluster(o);
@@ -30,7 +68,10 @@ class ClusterE2ETest : public ::testing::Test {
     stub_ = v1::Generation::NewStub(grpc::CreateChannel(cluster_->gateway_target(),
                                                         grpc::InsecureChannelCredentials()))
                 .release();
+    started_ = true;
   }
+  // A failed SetUpTestSuite must fail every test (gtest would report them as skipped).
+  void SetUp() override { ASSERT_TRUE(started_) << "the cluster did not start; see above"; }
   static void TearDownTestSuite() {
     delete stub_;
     delete cluster_;  // SIGTERM to every process, then waits.
@@ -45,6 +86,7 @@ class ClusterE2ETest : public ::testing::Test {
     return r;
   }
 
+  static inline bool started_ = false;
   static inline tools::Cluster* cluster_ = nullptr;
   static inline v1::Generation::Stub* stub_ = nullptr;
 };
@@ -98,6 +140,103 @@ TEST_F(ClusterE2ETest, StopStringsAndValidationAcrossProcesses) {
   const grpc::Status st = stub_->Generate(&bad, r, &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(st.error_message(), "top_p must be in (0, 1], got 2");
+}
+
+TEST_F(ClusterE2ETest, HttpEqualsGrpc) {
+  grpc::ClientContext ctx;
+  v1::GenerateResponse unary;
+  ASSERT_TRUE(stub_->Generate(&ctx, Text("Once upon a time", 30), &unary).ok());
+  auto [status, body] = PostJson(cluster_->http_port(), "/v1/completions",
+                                 R"({"model": "stories260K", "prompt": "Once upon a time",
+                                     "max_tokens": 30, "temperature": 0})");
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_EQ(nlohmann::json::parse(body)["choices"][0]["text"], unary.text());
+}
+
+TEST_F(ClusterE2ETest, KoreanStreamsNeverBreakACharacter) {
+  v1::ChatRequest r;
+  r.set_model("tiny-llama3");
+  auto* m = r.add_messages();
+  m->set_role("user");
+  m->set_content("안녕하세요! 오늘 서울 날씨는 어때요? 한국어로 대답해 주세요.");
+  r.mutable_params()->set_max_tokens(64);
+  r.mutable_params()->set_ignore_eos(true);
+  r.mutable_params()->set_temperature(0);
+  grpc::ClientContext uctx;
+  v1::GenerateResponse unary;
+  ASSERT_TRUE(stub_->Chat(&uctx, r, &unary).ok());
+  EXPECT_EQ(unary.usage().completion_tokens(), 64u);
+  grpc::ClientContext sctx;
+  auto stream = stub_->ChatStream(&sctx, r);
+  v1::GenerateStreamResponse chunk;
+  std::string streamed;
+  int chunks = 0;
+  while (stream->Read(&chunk)) {
+    EXPECT_TRUE(tokenizer::ValidateUtf8(chunk.text(), "delta").ok()) << chunks;
+    streamed += chunk.text();
+    ++chunks;
+  }
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(streamed, unary.text());
+  EXPECT_GT(chunks, 10);
+}
+
+TEST_F(ClusterE2ETest, TheOpenAiClientWorksUnchanged) {
+  const std::string command = absl::StrCat(
+      "node ", SLLM_SOURCE_DIR, "/tests/reference/openai_client_test.js http://127.0.0.1:",
+      cluster_->http_port(), "/v1 stories260K tiny-llama3 2>&1");
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof(buf), pipe)) output.append(buf, n);
+  EXPECT_EQ(pclose(pipe), 0) << output;
+  EXPECT_NE(output.find("all checks passed"), std::string::npos) << output;
+}
+
+// The workers' sllm_requests_running, summed over shards and models, from /metrics.
+int WorkersRunning(const tools::Cluster& cluster) {
+  int total = 0;
+  const std::regex line(R"(^sllm_requests_running\{[^}]*\} ([0-9.e+]+)$)");
+  for (size_t i = 1; i + 1 < cluster.metrics_ports().size(); ++i) {  // Skip tokenizer, gateway.
+    std::istringstream text(testing::HttpGet(cluster.metrics_ports()[i], "/metrics"));
+    for (std::string l; std::getline(text, l);) {
+      std::smatch m;
+      if (std::regex_match(l, m, line)) total += static_cast<int>(std::stod(m[1]));
+    }
+  }
+  return total;
+}
+
+TEST_F(ClusterE2ETest, CancellingCrossesEveryHop) {
+  // A gRPC stream cancelled by its client, and an HTTP stream whose client disconnects.
+  auto r = Text("Once upon a time", 400);
+  r.mutable_params()->set_ignore_eos(true);
+  grpc::ClientContext ctx;
+  auto stream = stub_->GenerateStream(&ctx, r);
+  v1::GenerateStreamResponse chunk;
+  ASSERT_TRUE(stream->Read(&chunk));
+  net::io_context ioc;
+  auto http = SendPost(ioc, cluster_->http_port(), "/v1/completions",
+                       R"({"model": "stories260K", "prompt": "Once upon a time", "stream": true,
+                           "max_tokens": 400, "ignore_eos": true})");
+  std::string got;
+  char buf[4096];
+  while (got.find("data: {") == std::string::npos) got.append(buf, http->read_some(net::buffer(buf)));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (WorkersRunning(*cluster_) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();  // The gauge is refreshed by the worker's watchdog.
+  }
+  EXPECT_GT(WorkersRunning(*cluster_), 0);
+  ctx.TryCancel();
+  http->close();  // The HTTP client hangs up mid-stream.
+  while (stream->Read(&chunk)) {
+  }
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  while (WorkersRunning(*cluster_) != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(WorkersRunning(*cluster_), 0);
 }
 
 // Runs last (gtest keeps declaration order): it kills a shard.

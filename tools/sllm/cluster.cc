@@ -79,27 +79,48 @@ absl::Status Cluster::Spawn(const std::string& binary, const std::vector<std::st
   return absl::OkStatus();
 }
 
+absl::Status Cluster::CheckAlive() {
+  for (size_t i = 0; i < pids_.size(); ++i) {
+    int status = 0;
+    const pid_t pid = pids_[i];
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      pids_.erase(pids_.begin() + static_cast<ptrdiff_t>(i));
+      return absl::UnavailableError(absl::StrCat(
+          "a cluster process (pid ", pid, ") exited ",
+          WIFEXITED(status) ? absl::StrCat("with status ", WEXITSTATUS(status))
+                            : absl::StrCat("on signal ", WTERMSIG(status)),
+          " before the cluster was ready; its log is above"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Cluster::WaitServing(int port, const std::string& service) {
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                      grpc::InsecureChannelCredentials());
   auto stub = grpc::health::v1::Health::NewStub(channel);
-  // Health.Watch streams every status change: no polling.
-  grpc::ClientContext ctx;
-  ctx.set_wait_for_ready(true);
-  ctx.set_deadline(std::chrono::system_clock::now() +
-                   absl::ToChronoMilliseconds(options_.ready_timeout));
-  grpc::health::v1::HealthCheckRequest req;
-  req.set_service(service);
-  auto reader = stub->Watch(&ctx, req);
-  grpc::health::v1::HealthCheckResponse resp;
-  while (reader->Read(&resp)) {
-    if (resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-      ctx.TryCancel();
-      reader->Finish();
-      return absl::OkStatus();
+  const absl::Time deadline = absl::Now() + options_.ready_timeout;
+  grpc::Status st;
+  while (absl::Now() < deadline) {
+    // Health.Watch streams every status change; each watch lasts a second so that a process
+    // that died is noticed within one.
+    grpc::ClientContext ctx;
+    ctx.set_wait_for_ready(true);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service(service);
+    auto reader = stub->Watch(&ctx, req);
+    grpc::health::v1::HealthCheckResponse resp;
+    while (reader->Read(&resp)) {
+      if (resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+        ctx.TryCancel();
+        reader->Finish();
+        return absl::OkStatus();
+      }
     }
+    st = reader->Finish();
+    if (absl::Status alive = CheckAlive(); !alive.ok()) return alive;
   }
-  const grpc::Status st = reader->Finish();
   return absl::DeadlineExceededError(absl::StrCat(
       service, " on port ", port, " was not SERVING within ",
       absl::FormatDuration(options_.ready_timeout), ": ", st.error_message()));
@@ -143,6 +164,8 @@ absl::Status Cluster::Start() {
   args = common(gateway_port_, metrics_ports_.back());
   args.push_back("--tokenizer=" + tokenizer_target());
   args.push_back("--workers=" + absl::StrJoin(workers, ","));
+  http_port_ = options_.http_port == 0 ? FreePort() : options_.http_port;
+  args.push_back(absl::StrCat("--http_port=", http_port_));
   if (auto st = Spawn("sllm-gateway", args); !st.ok()) return st;
   return WaitServing(gateway_port_, "sllm.v1.Generation");
 }

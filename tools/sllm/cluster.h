@@ -20,6 +20,8 @@ struct ClusterOptions {
   int workers = 2;
   // Gateway gRPC port; 0 picks a free one.
   int grpc_port = 0;
+  // Gateway OpenAI HTTP port; 0 picks a free one, -1 turns HTTP off.
+  int http_port = 0;
   // Folder with sllm-tokenizer-server, sllm-worker-server and sllm-gateway.
   std::string bin_dir;
   // Threads per worker; 0 = cores / workers.
@@ -40,6 +42,8 @@ class Cluster {
 
   std::string gateway_target() const { return "127.0.0.1:" + std::to_string(gateway_port_); }
   std::string tokenizer_target() const { return "127.0.0.1:" + std::to_string(tokenizer_port_); }
+  // The gateway's HTTP port, or -1 when off.
+  int http_port() const { return http_port_; }
   const std::vector<int>& worker_ports() const { return worker_ports_; }
   const std::vector<int>& metrics_ports() const { return metrics_ports_; }
   // Process ids: tokenizer, workers..., gateway (for fault tests).
@@ -49,12 +53,15 @@ class Cluster {
 
  private:
   absl::Status Spawn(const std::string& binary, const std::vector<std::string>& args);
+  // Waits for SERVING; fails early when one of the processes has exited.
   absl::Status WaitServing(int port, const std::string& service);
+  absl::Status CheckAlive();
 
   ClusterOptions options_;
   std::vector<pid_t> pids_;  // In start order.
   int tokenizer_port_ = 0;
   int gateway_port_ = 0;
+  int http_port_ = -1;
   std::vector<int> worker_ports_;
   std::vector<int> metrics_ports_;
 };

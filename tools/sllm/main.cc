@@ -1,6 +1,6 @@
 // sllm: the command-line front of the cluster.
-//   sllm up [--model DIR]... [--workers N] [--grpc-port P]   start a local cluster, stream a
-//                                                             reply, run until Ctrl-C
+//   sllm up [--model DIR[,DIR]] [--workers N] [--grpc-port P] [--http-port P]
+//                                     start a local cluster, stream a reply, run until Ctrl-C
 //   sllm generate "prompt" [--target HOST:PORT] [--model M] [sampling flags] [--json]
 //   sllm chat --model M [--target HOST:PORT]                  interactive, keeps history, /reset
 #include <pthread.h>
@@ -12,15 +12,19 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gflags/gflags.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
 #include "sllm/v1/generation.grpc.pb.h"
 #include "tools/sllm/cluster.h"
 
-DEFINE_string(model, "", "up: model folder (default: the bundled stories260K); generate/chat: model name");
+DEFINE_string(model, "",
+              "up: model folders, comma-separated (default: the bundled stories260K); "
+              "generate/chat: model name");
 DEFINE_int32(workers, 2, "up: worker shards");
 DEFINE_int32(grpc_port, 0, "up: gateway gRPC port (0: a free one)");
+DEFINE_int32(http_port, 0, "up: gateway OpenAI HTTP port (0: a free one, -1: off)");
 DEFINE_string(target, "127.0.0.1:50050", "generate/chat: gateway address");
 DEFINE_int32(max_tokens, 64, "Most tokens to generate");
 DEFINE_double(temperature, 0.0, "Sampling temperature (0: greedy)");
@@ -138,9 +142,15 @@ int Chat() {
 int Up() {
   sllm::tools::ClusterOptions options;
   options.bin_dir = SelfDir();
-  options.models = {FLAGS_model.empty() ? std::string(SLLM_DEFAULT_MODEL) : FLAGS_model};
+  options.models = absl::StrSplit(FLAGS_model.empty() ? std::string(SLLM_DEFAULT_MODEL) : FLAGS_model,
+                                 ',', absl::SkipEmpty());
   options.workers = FLAGS_workers;
   options.grpc_port = FLAGS_grpc_port;
+  options.http_port = FLAGS_http_port;
+  if (options.workers < 1) {
+    std::cerr << "sllm up: --workers must be >= 1, got " << options.workers << "\n";
+    return 2;
+  }
   // Ctrl-C and SIGTERM are waited for below; block them so they arrive in sigwait.
   sigset_t signals;
   sigemptyset(&signals);
@@ -155,14 +165,22 @@ int Up() {
     return 1;
   }
   const std::string model = cluster.model_names().front();
-  std::cout << "sllm is up.\n  gateway (gRPC sllm.v1.Generation): " << cluster.gateway_target()
-            << "\n  tokenizer service: " << cluster.tokenizer_target() << "\n  worker shards:";
+  std::cout << "sllm is up.\n  gateway (gRPC sllm.v1.Generation): " << cluster.gateway_target();
+  if (cluster.http_port() > 0) {
+    std::cout << "\n  gateway (OpenAI HTTP): http://127.0.0.1:" << cluster.http_port() << "/v1";
+  }
+  std::cout << "\n  tokenizer service: " << cluster.tokenizer_target() << "\n  worker shards:";
   for (int p : cluster.worker_ports()) std::cout << " 127.0.0.1:" << p;
   std::cout << "\n  metrics ports:";
   for (int p : cluster.metrics_ports()) std::cout << " " << p;
   std::cout << "\n  try: sllm generate --target " << cluster.gateway_target() << " --model "
-            << model << " \"Once upon a time\"\n\n"
-            << FLAGS_prompt << std::flush;
+            << model << " \"Once upon a time\"\n";
+  if (cluster.http_port() > 0) {
+    std::cout << "   or: curl http://127.0.0.1:" << cluster.http_port()
+              << "/v1/completions -H 'Content-Type: application/json' -d '{\"model\": \""
+              << model << "\", \"prompt\": \"Once upon a time\", \"max_tokens\": 32}'\n";
+  }
+  std::cout << "\n" << FLAGS_prompt << std::flush;
   FLAGS_target = cluster.gateway_target();
   FLAGS_model = model;
   Generate(FLAGS_prompt);
@@ -183,7 +201,8 @@ int main(int argc, char** argv) {
   if (cmd == "up") return Up();
   if (cmd == "generate" && argc > 2) return Generate(argv[2]);
   if (cmd == "chat") return Chat();
-  std::cerr << "usage: sllm up [--model DIR] [--workers N] [--grpc_port P]\n"
+  std::cerr << "usage: sllm up [--model DIR[,DIR...]] [--workers N] [--grpc-port P] "
+               "[--http-port P]\n"
                "       sllm generate [--target HOST:PORT] --model NAME [--json] \"prompt\"\n"
                "       sllm chat [--target HOST:PORT] --model NAME\n";
   return 2;

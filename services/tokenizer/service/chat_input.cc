@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/status_macros.h"
+#include "services/tokenizer/unicode.h"
 
 namespace sllm::tokenizer {
 namespace {
@@ -28,7 +29,13 @@ absl::StatusOr<ChatVariables> ChatInputToVariables(const v1::ChatInput& chat) {
     const std::string where = absl::StrCat("chat.messages[", i, "].");
     OrderedJson msg = OrderedJson::object();
     msg["role"] = m.role();
-    msg["content"] = m.has_content() ? OrderedJson(m.content()) : OrderedJson(nullptr);
+    if (m.has_content()) {
+      // `content` is bytes on the wire so that bad UTF-8 gets this error, not a parse failure.
+      RETURN_IF_ERROR(tokenizer::ValidateUtf8(m.content(), where + "content"));
+      msg["content"] = m.content();
+    } else {
+      msg["content"] = nullptr;
+    }
     if (m.has_name()) msg["name"] = m.name();
     if (m.has_tool_calls_json()) {
       ASSIGN_OR_RETURN(msg["tool_calls"], ParseJsonField(m.tool_calls_json(), where + "tool_calls_json"));

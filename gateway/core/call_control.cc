@@ -1,0 +1,38 @@
+#include "gateway/core/call_control.h"
+
+#include "grpcpp/support/time.h"
+
+namespace sllm::gateway {
+
+CallControl::CallControl(absl::Time deadline) : deadline_(deadline) {}
+
+CallControl::CallControl(const grpc::ServerContextBase& parent)
+    : parent_(&parent), deadline_(absl::FromChrono(parent.deadline())) {}
+
+grpc::ClientContext* CallControl::NewContext() {
+  std::unique_ptr<grpc::ClientContext> ctx;
+  if (parent_ != nullptr) {
+    ctx = grpc::ClientContext::FromServerContext(*parent_);
+  } else {
+    ctx = std::make_unique<grpc::ClientContext>();
+    if (deadline_ != absl::InfiniteFuture()) ctx->set_deadline(absl::ToChronoTime(deadline_));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (cancelled_) ctx->TryCancel();
+  calls_.push_back(std::move(ctx));
+  return calls_.back().get();
+}
+
+void CallControl::Cancel() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (cancelled_) return;
+  cancelled_ = true;
+  for (auto& ctx : calls_) ctx->TryCancel();
+}
+
+bool CallControl::cancelled() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cancelled_;
+}
+
+}  // namespace sllm::gateway

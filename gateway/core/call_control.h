@@ -1,0 +1,48 @@
+// The caller's side of one request as the pipeline sees it: the deadline and the cancellation
+// that every outgoing call made on its behalf must inherit. A gRPC front builds it from the
+// incoming ServerContext (gRPC then propagates both); the HTTP front builds it from a timeout
+// and calls Cancel() when the client disconnects.
+#ifndef SLLM_GATEWAY_CORE_CALL_CONTROL_H_
+#define SLLM_GATEWAY_CORE_CALL_CONTROL_H_
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/server_context.h"
+
+namespace sllm::gateway {
+
+class CallControl {
+ public:
+  // A request with its own deadline (InfiniteFuture: none).
+  explicit CallControl(absl::Time deadline = absl::InfiniteFuture());
+  // A request that arrived as a gRPC call: `parent` must outlive this object.
+  explicit CallControl(const grpc::ServerContextBase& parent);
+
+  CallControl(const CallControl&) = delete;
+  CallControl& operator=(const CallControl&) = delete;
+
+  // A context for one outgoing call, owned by this object: it carries the deadline and is
+  // cancelled by Cancel() (also when Cancel() came first).
+  grpc::ClientContext* NewContext();
+
+  // Cancels every outgoing call, present and future. Thread-safe, idempotent.
+  void Cancel();
+  bool cancelled() const;
+
+  absl::Time deadline() const { return deadline_; }
+
+ private:
+  const grpc::ServerContextBase* const parent_ = nullptr;
+  const absl::Time deadline_;
+  mutable std::mutex mu_;
+  bool cancelled_ = false;                                   // Guarded by mu_.
+  std::vector<std::unique_ptr<grpc::ClientContext>> calls_;  // Guarded by mu_.
+};
+
+}  // namespace sllm::gateway
+
+#endif  // SLLM_GATEWAY_CORE_CALL_CONTROL_H_

@@ -1,0 +1,263 @@
+#include "gateway/http_front/openai_service.h"
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gateway/http_front/openai_encoder.h"
+#include "gateway/http_front/openai_request.h"
+#include "gateway/validation/error_mapping.h"
+#include "nlohmann/json.hpp"
+#include "services/common/metrics.h"
+
+namespace sllm::gateway {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+const http::Headers kJsonHeaders = {};
+const http::Headers kSseHeaders = {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}};
+
+int64_t UnixNow() { return absl::ToUnixSeconds(absl::Now()); }
+
+}  // namespace
+
+// One HTTP reply on `route`: sends it and records sllm_http_requests_total and the latency.
+class OpenAiService::Reply {
+ public:
+  Reply(OpenAiService& service, std::string route)
+      : service_(service), route_(std::move(route)), start_(std::chrono::steady_clock::now()) {}
+
+  void Json(http::HttpExchange& ex, int status, std::string body,
+            const http::Headers& headers = kJsonHeaders) {
+    ex.Respond(status, "application/json", std::move(body), headers);
+    Record(status);
+  }
+
+  void Error(http::HttpExchange& ex, const absl::Status& status) {
+    const ErrorMapping& m = MapError(status);
+    http::Headers headers;
+    if (const int retry = RetryAfterSeconds(status); retry > 0) {
+      headers.emplace_back("Retry-After", std::to_string(retry));
+    }
+    if (ex.client_gone()) {
+      Record(m.http_status);
+      return;
+    }
+    Json(ex, m.http_status, OpenAiErrorBody(status), headers);
+  }
+
+  void Record(int status) {
+    if (recorded_) return;
+    recorded_ = true;
+    service_.requests_.Add({{"route", route_}, {"status", std::to_string(status)}}).Increment();
+    service_.latency_.Add({{"route", route_}}, LatencyBuckets())
+        .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+  }
+
+ private:
+  OpenAiService& service_;
+  const std::string route_;
+  const std::chrono::steady_clock::time_point start_;
+  bool recorded_ = false;
+};
+
+OpenAiService::OpenAiService(Pipeline& pipeline, GatewayMetrics& metrics,
+                             prometheus::Registry& registry, std::function<bool()> ready,
+                             OpenAiServiceOptions options)
+    : pipeline_(pipeline),
+      metrics_(metrics),
+      requests_(prometheus::BuildCounter()
+                    .Name("sllm_http_requests_total")
+                    .Help("Gateway HTTP requests by route and status")
+                    .Register(registry)),
+      latency_(prometheus::BuildHistogram()
+                   .Name("sllm_http_request_latency_seconds")
+                   .Help("Gateway HTTP request received to reply complete, by route")
+                   .Register(registry)),
+      ready_(std::move(ready)),
+      options_(options),
+      id_seed_(std::random_device()()) {}
+
+OpenAiService::~OpenAiService() {
+  std::unique_lock<std::mutex> lock(mu_);
+  idle_.wait(lock, [&] { return running_ == 0; });
+}
+
+int OpenAiService::in_flight() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return running_;
+}
+
+std::string OpenAiService::NextId() {
+  return absl::StrFormat("%016x%08x", id_seed_, next_id_.fetch_add(1));
+}
+
+absl::Time OpenAiService::Deadline(const http::HttpRequest& request) const {
+  absl::Duration timeout = options_.request_timeout;
+  for (const char* header : {"x-request-timeout", "x-stainless-timeout"}) {
+    double seconds = 0;
+    if (absl::SimpleAtod(Sv(request.Header(header)), &seconds) && seconds > 0) {
+      timeout = std::min(timeout, absl::Seconds(seconds));
+    }
+  }
+  return absl::Now() + timeout;
+}
+
+void OpenAiService::Handle(std::shared_ptr<http::HttpExchange> ex) {
+  const http::HttpRequest& r = ex->request();
+  const std::string& path = r.path;
+  auto only = [&](const char* method, const std::string& route) {
+    if (r.method == method) return true;
+    Reply reply(*this, route);
+    reply.Json(*ex, 405,
+               OpenAiErrorBody(absl::InvalidArgumentError(absl::StrCat(
+                   r.method, " is not allowed on ", path, "; use ", method))),
+               {{"Allow", method}});
+    return false;
+  };
+  if (path == "/health") {
+    if (!only("GET", "/health")) return;
+    Reply(*this, "/health").Json(*ex, 200, R"({"status":"ok"})");
+  } else if (path == "/ready") {
+    if (!only("GET", "/ready")) return;
+    Reply reply(*this, "/ready");
+    if (!ready_()) {
+      reply.Json(*ex, 503, R"({"status":"not ready","reason":"draining"})");
+    } else if (pipeline_.shards().Models().empty()) {
+      reply.Json(*ex, 503, R"({"status":"not ready","reason":"no healthy worker shard"})");
+    } else {
+      reply.Json(*ex, 200, R"({"status":"ready"})");
+    }
+  } else if (path == "/v1/models" || absl::StartsWith(Sv(path), "/v1/models/")) {
+    if (!only("GET", "/v1/models")) return;
+    Reply reply(*this, "/v1/models");
+    ListModels(*ex, reply,
+               path == "/v1/models" ? std::string_view() : std::string_view(path).substr(11));
+  } else if (path == "/v1/chat/completions") {
+    if (only("POST", path)) Generate(std::move(ex), path, static_cast<int>(OpenAiApi::kChatCompletions));
+  } else if (path == "/v1/completions") {
+    if (only("POST", path)) Generate(std::move(ex), path, static_cast<int>(OpenAiApi::kCompletions));
+  } else if (path == "/v1/responses") {
+    if (only("POST", path)) Generate(std::move(ex), path, static_cast<int>(OpenAiApi::kResponses));
+  } else {
+    Reply(*this, "other")
+        .Json(*ex, 404,
+              OpenAiErrorBody(absl::NotFoundError(absl::StrCat(
+                  "no route for ", r.method, " ", path, "; this server serves /v1/chat/"
+                  "completions, /v1/completions, /v1/responses, /v1/models, /health, /ready"))));
+  }
+}
+
+void OpenAiService::ListModels(http::HttpExchange& ex, Reply& reply, std::string_view id) {
+  json data = json::array();
+  for (const ModelInfo& m : pipeline_.shards().Models()) {
+    json card = {{"id", m.name},
+                 {"object", "model"},
+                 {"created", 0},
+                 {"owned_by", "sllm"},
+                 {"max_model_len", m.context_length}};
+    if (!id.empty() && m.name == id) {
+      reply.Json(ex, 200, card.dump());
+      return;
+    }
+    data.push_back(std::move(card));
+  }
+  if (!id.empty()) {
+    // The same NOT_FOUND the pipeline gives, listing the served models.
+    const std::vector<ModelInfo> models = pipeline_.shards().Models();
+    reply.Error(ex, FindModel(id, models).status());
+    return;
+  }
+  reply.Json(ex, 200, json{{"object", "list"}, {"data", data}}.dump());
+}
+
+void OpenAiService::Generate(std::shared_ptr<http::HttpExchange> ex, const std::string& route,
+                             int api) {
+  auto reply = std::make_shared<Reply>(*this, route);
+  const http::HttpRequest& r = ex->request();
+  if (!ready_()) {
+    reply->Error(*ex, absl::UnavailableError("the gateway is shutting down"));
+    return;
+  }
+  const std::string_view type = r.Header("content-type");
+  if (!type.empty() && !absl::StartsWith(Sv(type), "application/json")) {
+    reply->Error(*ex, absl::InvalidArgumentError(absl::StrCat(
+                          "Content-Type must be application/json, got '", Sv(type), "'")));
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++running_;
+  }
+  std::thread([this, ex = std::move(ex), reply = std::move(reply), api]() mutable {
+    std::string body = ex->request().body;
+    RunGeneration(std::move(ex), std::move(reply), std::move(body), api);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--running_ == 0) idle_.notify_all();
+  }).detach();
+}
+
+void OpenAiService::RunGeneration(std::shared_ptr<http::HttpExchange> ex,
+                                  std::shared_ptr<Reply> reply, std::string body, int api) {
+  auto parsed = ParseOpenAiRequest(static_cast<OpenAiApi>(api), body);
+  if (!parsed.ok()) {
+    reply->Error(*ex, parsed.status());
+    return;
+  }
+  OpenAiRequest& req = *parsed;
+  const std::string id = NextId();
+  req.pipeline.request_id = id;
+  auto call = std::make_shared<CallControl>(Deadline(ex->request()));
+  ex->OnClientGone([call] { call->Cancel(); });
+  GatewayMetrics::Request timing(metrics_, "http");
+  timing.set_model(req.pipeline.model);
+  OpenAiEncoder encoder(req, id, UnixNow());
+
+  absl::Status worker_error;  // A worker that ended the sequence with an error.
+  bool started = false;
+  absl::Status st = pipeline_.Run(req.pipeline, *call, [&](const v1::GenerateStreamResponse& c) {
+    if (c.finish_reason() == v1::FINISH_REASON_ERROR) {
+      worker_error = absl::InternalError(c.error_message());
+      return true;
+    }
+    if (!req.stream) {
+      encoder.Add(c);
+      return !call->cancelled();
+    }
+    if (!started) {
+      started = true;
+      ex->StartStream(200, "text/event-stream", kSseHeaders);
+      ex->Write(encoder.StreamStart());
+    }
+    ex->Write(encoder.StreamChunk(c));
+    if (!c.text().empty()) timing.FirstTokenSent();
+    return !call->cancelled();
+  });
+  if (st.ok() && !worker_error.ok()) st = worker_error;
+  if (!started) {
+    if (!st.ok()) {
+      reply->Error(*ex, st);
+      return;
+    }
+    if (req.stream) {  // Nothing came (cannot normally happen): still a well-formed stream.
+      ex->StartStream(200, "text/event-stream", kSseHeaders);
+      ex->Write(encoder.StreamStart());
+    } else {
+      timing.FirstTokenSent();
+      reply->Json(*ex, 200, encoder.Body());
+      return;
+    }
+  }
+  ex->Write(st.ok() ? encoder.StreamEnd() : encoder.StreamError(st));
+  ex->End();
+  reply->Record(200);
+}
+
+}  // namespace sllm::gateway

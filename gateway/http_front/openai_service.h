@@ -1,0 +1,75 @@
+// The OpenAI-compatible HTTP API over the gateway pipeline:
+//   POST /v1/chat/completions, /v1/completions, /v1/responses  (JSON, or SSE when "stream")
+//   GET  /v1/models, /v1/models/{id}
+//   GET  /health (the process is up), /ready (it can serve: not draining, a model is served)
+// Errors use the one mapping table (error_mapping.h) and OpenAI's error body. A generation runs
+// on a thread of its own (the pipeline's calls block); the HTTP connection stays on the
+// event loop. A client that disconnects cancels its request on every hop; a request's deadline
+// is the server's request timeout or the client's `X-Request-Timeout` / `X-Stainless-Timeout`
+// header (seconds), whichever is shorter, and ends in 504.
+#ifndef SLLM_GATEWAY_HTTP_FRONT_OPENAI_SERVICE_H_
+#define SLLM_GATEWAY_HTTP_FRONT_OPENAI_SERVICE_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/time/time.h"
+#include "gateway/core/gateway_metrics.h"
+#include "gateway/core/pipeline.h"
+#include "gateway/http/http_server.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace sllm::gateway {
+
+struct OpenAiServiceOptions {
+  // Longest a request may take; clients may ask for less.
+  absl::Duration request_timeout = absl::Minutes(10);
+};
+
+class OpenAiService {
+ public:
+  // `ready` says whether the gateway is ready (not draining); `registry` gets
+  // sllm_http_requests_total{route,status} and sllm_http_request_latency_seconds{route}.
+  OpenAiService(Pipeline& pipeline, GatewayMetrics& metrics, prometheus::Registry& registry,
+                std::function<bool()> ready, OpenAiServiceOptions options = {});
+  ~OpenAiService();  // Waits for the generations in progress.
+
+  // The HttpServer handler.
+  void Handle(std::shared_ptr<http::HttpExchange> exchange);
+
+  // Generations in progress.
+  int in_flight() const;
+
+ private:
+  class Reply;
+  void Generate(std::shared_ptr<http::HttpExchange> exchange, const std::string& route, int api);
+  void RunGeneration(std::shared_ptr<http::HttpExchange> exchange, std::shared_ptr<Reply> reply,
+                     std::string body, int api);
+  void ListModels(http::HttpExchange& exchange, Reply& reply, std::string_view id);
+  absl::Time Deadline(const http::HttpRequest& request) const;
+  std::string NextId();
+
+  Pipeline& pipeline_;
+  GatewayMetrics& metrics_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& latency_;
+  const std::function<bool()> ready_;
+  const OpenAiServiceOptions options_;
+  const uint64_t id_seed_;
+  std::atomic<uint64_t> next_id_{1};
+
+  mutable std::mutex mu_;
+  std::condition_variable idle_;
+  int running_ = 0;  // Guarded by mu_: generation threads alive.
+};
+
+}  // namespace sllm::gateway
+
+#endif  // SLLM_GATEWAY_HTTP_FRONT_OPENAI_SERVICE_H_

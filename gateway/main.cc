@@ -1,0 +1,61 @@
+// sllm-gateway: the public entry point. gRPC (sllm.v1.Generation) and the OpenAI-compatible
+// HTTP API over the tokenizer service and a set of worker shards.
+//   sllm-gateway --tokenizer 127.0.0.1:50051 --workers 127.0.0.1:50061,127.0.0.1:50062
+//   sllm-gateway --tokenizer tokenizer:50051 --workers_dns sllm-worker:50061   (Kubernetes)
+#include "absl/strings/str_split.h"
+#include "gateway/server/gateway_server.h"
+#include "gflags/gflags.h"
+#include "glog/logging.h"
+#include "services/common/flags.h"
+
+DEFINE_string(tokenizer, "127.0.0.1:50051", "Tokenizer service address");
+DEFINE_string(workers, "", "Worker shard addresses, comma-separated");
+DEFINE_string(workers_dns, "",
+              "Or: a host:port whose DNS addresses are the shards (a headless Service), "
+              "re-resolved every --dns_refresh_seconds");
+DEFINE_double(dns_refresh_seconds, 5, "How often --workers_dns is re-resolved");
+DEFINE_int32(http_port, 8000, "OpenAI-compatible HTTP port (0: a free one, -1: off)");
+DEFINE_int32(http_threads, 2, "HTTP I/O threads");
+DEFINE_int32(max_body_mb, 8, "Largest HTTP request body (MiB)");
+DEFINE_double(request_timeout_seconds, 600, "Longest a request may run");
+DEFINE_int32(max_tokens_cap, 8192, "Largest max_tokens a request may ask for");
+DEFINE_int32(max_stop_strings, 16, "Most stop strings per request");
+
+int main(int argc, char** argv) {
+  sllm::SetServerFlagDefaults(/*port=*/50050, /*metrics_port=*/9090);
+  gflags::SetUsageMessage(
+      "sllm-gateway --tokenizer HOST:PORT (--workers HOST:PORT[,...] | --workers_dns HOST:PORT)");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
+
+  sllm::gateway::GatewayServerOptions o;
+  o.grpc = sllm::ServerOptionsFromFlags();
+  o.tokenizer_target = FLAGS_tokenizer;
+  o.shards.targets = absl::StrSplit(FLAGS_workers, ',', absl::SkipEmpty());
+  o.shards.dns_target = FLAGS_workers_dns;
+  o.shards.dns_interval = absl::Seconds(FLAGS_dns_refresh_seconds);
+  if (o.shards.targets.empty() == o.shards.dns_target.empty()) {
+    LOG(ERROR) << "give exactly one of --workers (a list of shards) and --workers_dns";
+    return 2;
+  }
+  o.limits.max_tokens_cap = FLAGS_max_tokens_cap;
+  o.limits.max_stop_strings = FLAGS_max_stop_strings;
+  o.http.host = o.grpc.host;
+  o.http.port = FLAGS_http_port;
+  o.http.io_threads = FLAGS_http_threads;
+  o.http.max_body_bytes = static_cast<size_t>(FLAGS_max_body_mb) << 20;
+  o.openai.request_timeout = absl::Seconds(FLAGS_request_timeout_seconds);
+
+  sllm::gateway::GatewayServer server(o);
+  if (auto st = server.Start(); !st.ok()) {
+    LOG(ERROR) << st;
+    return 1;
+  }
+  LOG(INFO) << "gateway: gRPC on " << server.grpc_target() << ", HTTP on port "
+            << server.http_port() << ", metrics on port " << server.metrics_port()
+            << " (tokenizer " << FLAGS_tokenizer << ", shards "
+            << (FLAGS_workers.empty() ? "from DNS " + FLAGS_workers_dns : FLAGS_workers) << ")";
+  server.Wait();
+  return 0;
+}

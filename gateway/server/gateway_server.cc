@@ -1,0 +1,58 @@
+#include "gateway/server/gateway_server.h"
+
+#include "glog/logging.h"
+#include "grpcpp/grpcpp.h"
+
+namespace sllm::gateway {
+
+GatewayServer::GatewayServer(GatewayServerOptions options)
+    : options_(std::move(options)),
+      runner_(options_.grpc),
+      metrics_(runner_.registry()),
+      shards_(options_.shards),
+      pipeline_(grpc::CreateChannel(options_.tokenizer_target, grpc::InsecureChannelCredentials()),
+                shards_, options_.limits, &metrics_),
+      grpc_service_(pipeline_, runner_.registry(), metrics_) {
+  if (options_.http.port >= 0) {
+    openai_ = std::make_unique<OpenAiService>(
+        pipeline_, metrics_, runner_.registry(), [this] { return !runner_.draining(); },
+        options_.openai);
+    http_ = std::make_unique<http::HttpServer>(
+        options_.http, [this](std::shared_ptr<http::HttpExchange> ex) {
+          openai_->Handle(std::move(ex));
+        });
+  }
+}
+
+GatewayServer::~GatewayServer() {
+  Shutdown();
+  Wait();
+}
+
+absl::Status GatewayServer::Start() {
+  shards_.Start();
+  runner_.AddService(&grpc_service_);
+  if (absl::Status st = runner_.Start(); !st.ok()) return st;
+  if (http_) {
+    if (absl::Status st = http_->Start(); !st.ok()) {
+      runner_.Shutdown();
+      return st;
+    }
+  }
+  runner_.SetServing("", true);
+  runner_.SetServing(v1::Generation::service_full_name(), true);
+  return absl::OkStatus();
+}
+
+void GatewayServer::Wait() {
+  if (waited_) return;
+  waited_ = true;
+  runner_.Wait();  // gRPC drained (HTTP meanwhile refuses new generations: not ready).
+  if (http_) http_->Shutdown(options_.grpc.drain_deadline);
+  openai_.reset();  // Waits for generation threads (their clients are gone by now).
+  shards_.Stop();
+}
+
+void GatewayServer::Shutdown() { runner_.Shutdown(); }
+
+}  // namespace sllm::gateway

@@ -1,0 +1,63 @@
+// The whole gateway process as a library: the shard pool, the pipeline, the gRPC front
+// (sllm.v1.Generation, health, reflection, /metrics) and the OpenAI HTTP front, started and
+// drained together. sllm-gateway is flag parsing around it; tests run it in-process.
+#ifndef SLLM_GATEWAY_SERVER_GATEWAY_SERVER_H_
+#define SLLM_GATEWAY_SERVER_GATEWAY_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "gateway/core/gateway_metrics.h"
+#include "gateway/core/pipeline.h"
+#include "gateway/core/shard_pool.h"
+#include "gateway/grpc_front/generation_service.h"
+#include "gateway/http/http_server.h"
+#include "gateway/http_front/openai_service.h"
+#include "services/common/server.h"
+
+namespace sllm::gateway {
+
+struct GatewayServerOptions {
+  ServerOptions grpc;             // gRPC and metrics listeners, drain deadline, signals.
+  std::string tokenizer_target;   // The tokenizer service.
+  ShardPoolOptions shards;        // Worker shards: a list or a DNS name.
+  GatewayLimits limits;
+  http::HttpServerOptions http;   // The OpenAI front; port -1 disables it.
+  OpenAiServiceOptions openai;
+};
+
+class GatewayServer {
+ public:
+  explicit GatewayServer(GatewayServerOptions options);
+  ~GatewayServer();
+
+  // Polls the shards once, then starts both fronts; UNAVAILABLE when a port cannot be bound.
+  absl::Status Start();
+  // Blocks until Shutdown() or SIGTERM/SIGINT (when handled): readiness turns NOT_SERVING,
+  // both fronts stop admitting and drain in-flight streams up to the deadline.
+  void Wait();
+  void Shutdown();
+
+  std::string grpc_target() const { return runner_.local_target(); }
+  int grpc_port() const { return runner_.port(); }
+  int metrics_port() const { return runner_.metrics_port(); }
+  int http_port() const { return http_ ? http_->port() : -1; }
+  ShardPool& shards() { return shards_; }
+  OpenAiService& openai() { return *openai_; }
+
+ private:
+  const GatewayServerOptions options_;
+  ServiceRunner runner_;
+  GatewayMetrics metrics_;
+  ShardPool shards_;
+  Pipeline pipeline_;
+  GenerationService grpc_service_;
+  std::unique_ptr<OpenAiService> openai_;
+  std::unique_ptr<http::HttpServer> http_;
+  bool waited_ = false;
+};
+
+}  // namespace sllm::gateway
+
+#endif  // SLLM_GATEWAY_SERVER_GATEWAY_SERVER_H_
