@@ -4,6 +4,7 @@
 #include "gateway/server/gateway_server.h"
 
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -365,6 +366,71 @@ TEST_F(GatewayServerTest, HoldsAThousandConcurrentSseStreams) {
   EXPECT_EQ(complete, kStreams);
   EXPECT_LT(latest_first, earliest_last) << "the streams were not all open at once";
   EXPECT_TRUE(WorkersIdle([] { return Running(); }));
+}
+
+TEST_F(GatewayServerTest, DeadlinesGive504AndDeadlineExceeded) {
+  json req = kChat;
+  req["max_tokens"] = 500;
+  req["ignore_eos"] = true;
+  net::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+  const std::string body = req.dump();
+  net::write(socket, net::buffer(absl::StrCat(
+                         "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Request-Timeout: "
+                         "0.02\r\nContent-Type: application/json\r\nContent-Length: ",
+                         body.size(), "\r\n\r\n", body)));
+  boost::beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(socket, buffer, res);
+  EXPECT_EQ(res.result_int(), 504) << res.body();
+  EXPECT_EQ(json::parse(res.body())["error"]["code"], "deadline_exceeded");
+
+  auto stub = v1::Generation::NewStub(testing::InsecureChannel(gateway_->grpc_target()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(20));
+  v1::GenerateRequest g;
+  g.set_model("stories260K");
+  g.set_text("Once upon a time");
+  g.mutable_params()->set_max_tokens(500);
+  g.mutable_params()->set_ignore_eos(true);
+  v1::GenerateResponse resp;
+  EXPECT_EQ(stub->Generate(&ctx, g, &resp).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_TRUE(WorkersIdle([] { return Running(); }));
+}
+
+// The value of the first sample of `name` whose labels contain every one of `labels`.
+double Sample(const std::string& metrics, const std::string& name,
+              const std::vector<std::string>& labels) {
+  std::istringstream in(metrics);
+  for (std::string line; std::getline(in, line);) {
+    if (!absl::StartsWith(line, name + "{")) continue;
+    bool all = true;
+    for (const auto& l : labels) all = all && line.find(l) != std::string::npos;
+    if (all) return std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return -1;
+}
+
+TEST_F(GatewayServerTest, MetricsCountWhatHappened) {
+  const std::string before = testing::HttpGet(gateway_->metrics_port(), "/metrics");
+  const double ok = std::max(0.0, Sample(before, "sllm_http_requests_total",
+                                         {"route=\"/v1/completions\"", "status=\"200\""}));
+  const double ttft = std::max(0.0, Sample(before, "sllm_gateway_time_to_first_token_seconds_count",
+                                           {"front=\"http\"", "model=\"stories260K\""}));
+  for (int i = 0; i < 3; ++i) {
+    Post("/v1/completions", {{"model", "stories260K"}, {"prompt", "Once"}, {"max_tokens", 4}});
+  }
+  Post("/v1/completions", {{"model", "nope"}, {"prompt", "Once"}}, 404);
+  const std::string after = testing::HttpGet(gateway_->metrics_port(), "/metrics");
+  EXPECT_EQ(Sample(after, "sllm_http_requests_total",
+                   {"route=\"/v1/completions\"", "status=\"200\""}), ok + 3);
+  EXPECT_GE(Sample(after, "sllm_http_requests_total",
+                   {"route=\"/v1/completions\"", "status=\"404\""}), 1);
+  EXPECT_EQ(Sample(after, "sllm_gateway_time_to_first_token_seconds_count",
+                   {"front=\"http\"", "model=\"stories260K\""}), ttft + 3);
+  EXPECT_EQ(Sample(after, "sllm_gateway_requests_in_flight", {"front=\"http\""}), 0);
+  EXPECT_GT(Sample(after, "sllm_gateway_routed_requests_total", {"model=\"stories260K\""}), 0);
 }
 
 TEST_F(GatewayServerTest, FindsShardsThroughDns) {
