@@ -6,8 +6,18 @@ namespace sllm::gateway {
 
 CallControl::CallControl(absl::Time deadline) : deadline_(deadline) {}
 
+namespace {
+
+absl::Time DeadlineOf(const grpc::ServerContextBase& parent) {
+  const auto d = parent.deadline();
+  if (d == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
+  return absl::FromChrono(d);
+}
+
+}  // namespace
+
 CallControl::CallControl(const grpc::ServerContextBase& parent)
-    : parent_(&parent), deadline_(absl::FromChrono(parent.deadline())) {}
+    : parent_(&parent), deadline_(DeadlineOf(parent)) {}
 
 grpc::ClientContext* CallControl::NewContext() {
   std::unique_ptr<grpc::ClientContext> ctx;

@@ -134,6 +134,12 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
       v1::DecodeStreamResponse delta;
       if (!detok->Write(dreq) || !detok->Read(&delta)) {
         wctx->TryCancel();
+        shards_.router().Release(shard, charge);
+        // The stream ends when the call's deadline passes or its client cancels, too.
+        if (call.cancelled()) return absl::CancelledError("the client cancelled the request");
+        if (absl::Now() >= call.deadline()) {
+          return absl::DeadlineExceededError("the request's deadline passed");
+        }
         return absl::UnavailableError("the tokenizer service dropped the decode stream");
       }
       v1::GenerateStreamResponse chunk;

@@ -23,10 +23,7 @@ class GatewayTest : public ::testing::Test {
     worker::EngineOptions engine;
     engine.num_threads = 1;
     ASSERT_TRUE(backends_->Start(2, engine).ok());
-    GatewayServerOptions o;
-    o.grpc = LocalServerOptions();
-    o.tokenizer_target = backends_->tokenizer_target();
-    o.shards.targets = backends_->worker_targets();
+    GatewayServerOptions o = backends_->GatewayOptions();
     o.http.port = -1;  // gRPC only.
     gateway_ = new GatewayServer(o);
     ASSERT_TRUE(gateway_->Start().ok());

@@ -339,11 +339,13 @@ HttpExchange::HttpExchange(std::weak_ptr<Session> session, HttpRequest request,
 
 HttpExchange::~HttpExchange() {
   State state;
+  bool gone;
   {
     std::lock_guard<std::mutex> lock(mu_);
     state = state_;
+    gone = gone_;
   }
-  if (state == State::kDone) return;
+  if (state == State::kDone || gone) return;
   // Nobody finished the reply: tell the client rather than leave the connection hanging.
   LOG(ERROR) << "HTTP handler dropped " << request_.method << " " << request_.target
              << " without a complete reply";

@@ -53,8 +53,10 @@ json OutputText(const std::string& text) {
 
 }  // namespace
 
-std::string OpenAiErrorBody(const absl::Status& status) {
-  return Dump(json{{"error", ErrorObject(status)}});
+std::string OpenAiErrorBody(const absl::Status& status, const char* code) {
+  json error = ErrorObject(status);
+  if (code != nullptr) error["code"] = code;
+  return Dump(json{{"error", error}});
 }
 
 OpenAiEncoder::OpenAiEncoder(const OpenAiRequest& request, const std::string& id, int64_t created)

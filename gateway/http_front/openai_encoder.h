@@ -14,7 +14,8 @@
 namespace sllm::gateway {
 
 // The OpenAI error body for `status` (must not be OK): {"error": {message, type, param, code}}.
-std::string OpenAiErrorBody(const absl::Status& status);
+// `code` replaces the table's OpenAI code when given (e.g. "unknown_route").
+std::string OpenAiErrorBody(const absl::Status& status, const char* code = nullptr);
 
 class OpenAiEncoder {
  public:

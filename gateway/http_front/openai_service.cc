@@ -118,7 +118,8 @@ void OpenAiService::Handle(std::shared_ptr<http::HttpExchange> ex) {
     Reply reply(*this, route);
     reply.Json(*ex, 405,
                OpenAiErrorBody(absl::InvalidArgumentError(absl::StrCat(
-                   r.method, " is not allowed on ", path, "; use ", method))),
+                                   r.method, " is not allowed on ", path, "; use ", method)),
+                               "method_not_allowed"),
                {{"Allow", method}});
     return false;
   };
@@ -151,7 +152,8 @@ void OpenAiService::Handle(std::shared_ptr<http::HttpExchange> ex) {
         .Json(*ex, 404,
               OpenAiErrorBody(absl::NotFoundError(absl::StrCat(
                   "no route for ", r.method, " ", path, "; this server serves /v1/chat/"
-                  "completions, /v1/completions, /v1/responses, /v1/models, /health, /ready"))));
+                  "completions, /v1/completions, /v1/responses, /v1/models, /health, /ready")),
+                  "unknown_route"));
   }
 }
 

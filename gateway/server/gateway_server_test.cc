@@ -19,6 +19,7 @@
 #include "nlohmann/json.hpp"
 #include "services/common/test_util.h"
 #include "sllm/v1/generation.grpc.pb.h"
+#include "sllm/v1/worker.grpc.pb.h"
 
 namespace sllm::gateway {
 namespace {
@@ -76,13 +77,7 @@ class GatewayServerTest : public ::testing::Test {
     engine.scheduler.max_num_batched_tokens = 8192;  // Admit a thousand prompts at once.
     engine.kv_cache_tokens = 65536;  // 1,024 sequences of 64 tokens.
     ASSERT_TRUE(backends_->Start(2, engine).ok());
-    GatewayServerOptions o;
-    o.grpc = LocalServerOptions();
-    o.tokenizer_target = backends_->tokenizer_target();
-    o.shards.targets = backends_->worker_targets();
-    o.http.host = "127.0.0.1";
-    o.http.port = 0;
-    gateway_ = new GatewayServer(o);
+    gateway_ = new GatewayServer(backends_->GatewayOptions());
     ASSERT_TRUE(gateway_->Start().ok());
     port_ = gateway_->http_port();
     started_ = true;
@@ -255,7 +250,9 @@ TEST_F(GatewayServerTest, ErrorsHaveTheirStatusAndOpenAiBody) {
   EXPECT_NE(type.body.find("Content-Type must be application/json, got 'text/plain'"),
             std::string::npos);
   EXPECT_EQ(Http(port_, "GET", "/v1/chat/completions", "").status, 405);
-  EXPECT_EQ(Http(port_, "GET", "/v2/nothing", "").status, 404);
+  HttpResult route = Http(port_, "GET", "/v2/nothing", "");
+  EXPECT_EQ(route.status, 404);
+  EXPECT_EQ(json::parse(route.body)["error"]["code"], "unknown_route");
   // The server is still healthy.
   EXPECT_EQ(Http(port_, "GET", "/health", "").status, 200);
   EXPECT_EQ(Http(port_, "GET", "/ready", "").status, 200);
@@ -296,6 +293,9 @@ TEST_F(GatewayServerTest, AClientThatDisconnectsCancelsItsSequence) {
                                                                   got.find("\"content\":\"\"")) {
     got.append(buf, socket.read_some(net::buffer(buf)));
   }
+  // The engine publishes its load once per step.
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (Running() == 0 && Clock::now() < deadline) std::this_thread::yield();
   EXPECT_GT(Running(), 0);
   socket.close();
   EXPECT_TRUE(WorkersIdle([] { return Running(); }));
@@ -441,17 +441,77 @@ TEST_F(GatewayServerTest, FindsShardsThroughDns) {
   EXPECT_FALSE(ResolveTargets("no-such-host.invalid:1").ok());
   EXPECT_EQ(ResolveTargets("no-port").status().code(), absl::StatusCode::kInvalidArgument);
 
-  GatewayServerOptions o;
-  o.grpc = LocalServerOptions();
-  o.tokenizer_target = backends_->tokenizer_target();
+  GatewayServerOptions o = backends_->GatewayOptions();
+  o.shards.targets.clear();
   o.shards.dns_target = absl::StrCat("localhost:", backends_->worker_port(0));
-  o.http.host = "127.0.0.1";
   GatewayServer dns_gateway(o);
   ASSERT_TRUE(dns_gateway.Start().ok());
   EXPECT_EQ(Http(dns_gateway.http_port(), "GET", "/ready", "").status, 200);
   HttpResult r = Http(dns_gateway.http_port(), "POST", "/v1/completions",
                       json{{"model", "stories260K"}, {"prompt", "Once"}, {"max_tokens", 3}}.dump());
   EXPECT_EQ(r.status, 200) << r.body;
+}
+
+}  // namespace
+}  // namespace sllm::gateway
+
+namespace sllm::gateway {
+namespace {
+
+// A shard whose batch and queue are full: requests are refused with 429 and a retry hint.
+TEST(GatewayOverloadTest, FullShardsGive429WithRetryAfter) {
+  LocalBackends backends;
+  worker::EngineOptions engine;
+  engine.num_threads = 1;
+  engine.scheduler.max_num_seqs = 1;
+  engine.scheduler.max_waiting = 1;
+  ASSERT_TRUE(backends.Start(1, engine).ok());
+  GatewayServer gateway(backends.GatewayOptions());
+  ASSERT_TRUE(gateway.Start().ok());
+  // Fill the shard: one long sequence running, one waiting.
+  auto worker = v1::WorkerService::NewStub(testing::InsecureChannel(backends.worker_targets()[0]));
+  v1::WorkerGenerateRequest long_request;
+  long_request.set_model("stories260K");
+  long_request.add_prompt_ids(1);
+  long_request.mutable_stopping()->set_max_new_tokens(500);
+  long_request.mutable_stopping()->set_ignore_eos(true);
+  grpc::ClientContext running_ctx, waiting_ctx;
+  auto running = worker->Generate(&running_ctx, long_request);
+  v1::WorkerGenerateResponse first;
+  ASSERT_TRUE(running->Read(&first));
+  auto waiting = worker->Generate(&waiting_ctx, long_request);
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (backends.engine(0).load().waiting == 0 && Clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  ASSERT_EQ(backends.engine(0).load().waiting, 1);
+  HttpResult r = Http(gateway.http_port(), "POST", "/v1/completions",
+                      json{{"model", "stories260K"}, {"prompt", "Once"}, {"max_tokens", 3}}.dump());
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_EQ(r.retry_after, "1");
+  json e = json::parse(r.body)["error"];
+  EXPECT_EQ(e["type"], "rate_limit_error");
+  EXPECT_NE(e["message"].get<std::string>().find("every shard serving 'stories260K' is at capacity"),
+            std::string::npos)
+      << e;
+  auto stub = v1::Generation::NewStub(testing::InsecureChannel(gateway.grpc_target()));
+  grpc::ClientContext ctx;
+  v1::GenerateRequest g;
+  g.set_model("stories260K");
+  g.set_text("Once");
+  v1::GenerateResponse resp;
+  EXPECT_EQ(stub->Generate(&ctx, g, &resp).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  auto trailer = ctx.GetServerTrailingMetadata().find("retry-after");
+  ASSERT_NE(trailer, ctx.GetServerTrailingMetadata().end());
+  EXPECT_EQ(std::string(trailer->second.data(), trailer->second.size()), "1");
+  running_ctx.TryCancel();
+  waiting_ctx.TryCancel();
+  while (running->Read(&first)) {
+  }
+  running->Finish();
+  while (waiting->Read(&first)) {
+  }
+  waiting->Finish();
 }
 
 }  // namespace

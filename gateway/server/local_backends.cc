@@ -1,6 +1,7 @@
 #include "gateway/server/local_backends.h"
 
 #include "services/common/status_macros.h"
+#include "services/common/test_util.h"
 
 namespace sllm::gateway {
 namespace {
@@ -9,11 +10,13 @@ const std::string kModelDir = std::string(SLLM_MODELS_DIR) + "/stories260K";
 
 }  // namespace
 
-ServerOptions LocalServerOptions() {
-  ServerOptions o;
-  o.host = "127.0.0.1";
-  o.metrics_host = "127.0.0.1";
-  o.handle_signals = false;
+GatewayServerOptions LocalBackends::GatewayOptions() const {
+  GatewayServerOptions o;
+  o.grpc = testing::LocalServerOptions();
+  o.tokenizer_target = tokenizer_target();
+  o.shards.targets = worker_targets();
+  o.http.host = "127.0.0.1";
+  o.http.port = 0;
   return o;
 }
 
@@ -27,14 +30,14 @@ LocalBackends::~LocalBackends() {
 
 absl::Status LocalBackends::Start(int workers, const worker::EngineOptions& engine) {
   ASSIGN_OR_RETURN(tokenizer_core_, tokenizer::TokenizerCore::Load({{"stories260K", kModelDir}}));
-  tokenizer_runner_ = std::make_unique<ServiceRunner>(LocalServerOptions());
+  tokenizer_runner_ = std::make_unique<ServiceRunner>(testing::LocalServerOptions());
   tokenizer_service_ = std::make_unique<tokenizer::TokenizerServiceImpl>(
       *tokenizer_core_, tokenizer_runner_->registry());
   tokenizer_runner_->AddService(tokenizer_service_.get());
   RETURN_IF_ERROR(tokenizer_runner_->Start());
   for (int i = 0; i < workers; ++i) {
     auto shard = std::make_unique<Shard>();
-    shard->runner = std::make_unique<ServiceRunner>(LocalServerOptions());
+    shard->runner = std::make_unique<ServiceRunner>(testing::LocalServerOptions());
     shard->served.name = "stories260K";
     ASSIGN_OR_RETURN(shard->served.engine, worker::Engine::Create(kModelDir, engine));
     RETURN_IF_ERROR(shard->served.engine->WarmUp());

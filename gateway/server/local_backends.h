@@ -8,15 +8,13 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "gateway/server/gateway_server.h"
 #include "services/common/server.h"
 #include "services/tokenizer/service/tokenizer_service.h"
 #include "services/worker/engine/engine.h"
 #include "services/worker/service/worker_service.h"
 
 namespace sllm::gateway {
-
-// Loopback-only server options without signal handling.
-ServerOptions LocalServerOptions();
 
 class LocalBackends {
  public:
@@ -32,6 +30,8 @@ class LocalBackends {
   int worker_port(int shard) const { return shards_[shard]->runner->port(); }
   // Stops one shard's server and engine (a shard going down).
   void StopWorker(int shard);
+  // Options for a gateway in front of these backends, all on loopback (HTTP on a free port).
+  GatewayServerOptions GatewayOptions() const;
 
  private:
   struct Shard {

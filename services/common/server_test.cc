@@ -17,13 +17,7 @@ using grpc::health::v1::Health;
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
 
-ServerOptions LocalOptions() {
-  ServerOptions options;
-  options.host = "127.0.0.1";
-  options.metrics_host = "127.0.0.1";
-  options.handle_signals = false;
-  return options;
-}
+ServerOptions LocalOptions() { return testing::LocalServerOptions(); }
 
 // Calls Health/Check; returns the status, and the serving status in `serving` when OK.
 grpc::Status Check(Health::Stub& stub, const std::string& service,

@@ -21,6 +21,14 @@
 
 namespace sllm::testing {
 
+ServerOptions LocalServerOptions() {
+  ServerOptions options;
+  options.host = "127.0.0.1";
+  options.metrics_host = "127.0.0.1";
+  options.handle_signals = false;
+  return options;
+}
+
 std::shared_ptr<grpc::Channel> InsecureChannel(const std::string& target) {
   return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
 }

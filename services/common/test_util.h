@@ -5,8 +5,13 @@
 #include <string>
 
 #include "grpcpp/channel.h"
+#include "services/common/server.h"
 
 namespace sllm::testing {
+
+// Server options for tests: gRPC and metrics on 127.0.0.1, ports picked by the kernel, no
+// signal handling.
+ServerOptions LocalServerOptions();
 
 // A plaintext channel to `target` (e.g. ServiceRunner::local_target()).
 std::shared_ptr<grpc::Channel> InsecureChannel(const std::string& target);
