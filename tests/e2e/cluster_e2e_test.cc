@@ -195,16 +195,22 @@ TEST_F(ClusterE2ETest, TheOpenAiClientWorksUnchanged) {
 }
 
 // The workers' sllm_requests_running, summed over shards and models, from /metrics.
-int WorkersRunning(const tools::Cluster& cluster) {
+// One worker shard's sllm_requests_running (summed over models), from its /metrics.
+int ShardRunning(const tools::Cluster& cluster, int shard) {
   int total = 0;
   const std::regex line(R"(^sllm_requests_running\{[^}]*\} ([0-9.e+]+)$)");
-  for (size_t i = 1; i + 1 < cluster.metrics_ports().size(); ++i) {  // Skip tokenizer, gateway.
-    std::istringstream text(testing::HttpGet(cluster.metrics_ports()[i], "/metrics"));
-    for (std::string l; std::getline(text, l);) {
-      std::smatch m;
-      if (std::regex_match(l, m, line)) total += static_cast<int>(std::stod(m[1]));
-    }
+  // metrics_ports: tokenizer, workers..., gateway.
+  std::istringstream text(testing::HttpGet(cluster.metrics_ports()[1 + shard], "/metrics"));
+  for (std::string l; std::getline(text, l);) {
+    std::smatch m;
+    if (std::regex_match(l, m, line)) total += static_cast<int>(std::stod(m[1]));
   }
+  return total;
+}
+
+int WorkersRunning(const tools::Cluster& cluster) {
+  int total = 0;
+  for (size_t i = 0; i < cluster.worker_ports().size(); ++i) total += ShardRunning(cluster, i);
   return total;
 }
 
@@ -241,8 +247,30 @@ TEST_F(ClusterE2ETest, CancellingCrossesEveryHop) {
 
 // Runs last (gtest keeps declaration order): it kills a shard.
 TEST_F(ClusterE2ETest, KillingOneShardKeepsTrafficFlowing) {
-  const pid_t worker1 = cluster_->pids()[2];  // tokenizer, worker 0, worker 1, gateway.
-  ASSERT_EQ(kill(worker1, SIGKILL), 0);
+  // An HTTP stream is running on some shard: find it and kill it mid-stream.
+  net::io_context ioc;
+  auto http = SendPost(ioc, cluster_->http_port(), "/v1/completions",
+                       R"({"model": "stories260K", "prompt": "Once upon a time", "stream": true,
+                           "max_tokens": 500, "ignore_eos": true})");
+  std::string got;
+  char buf[4096];
+  while (got.find("data: {") == std::string::npos) got.append(buf, http->read_some(net::buffer(buf)));
+  int serving = -1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (serving < 0 && std::chrono::steady_clock::now() < deadline) {
+    for (int i = 0; i < 2 && serving < 0; ++i) {
+      if (ShardRunning(*cluster_, i) > 0) serving = i;
+    }
+  }
+  ASSERT_GE(serving, 0);
+  ASSERT_EQ(kill(cluster_->pids()[1 + serving], SIGKILL), 0);  // tokenizer, workers, gateway.
+  boost::system::error_code ec;
+  while (!ec) got.append(buf, http->read_some(net::buffer(buf), ec));
+  // The stream ends with an error event the openai client raises, not a silent cut.
+  EXPECT_NE(got.find("failed mid-stream"), std::string::npos) << got.substr(got.size() - 300);
+  EXPECT_NE(got.find("\"code\":\"unavailable\""), std::string::npos);
+  EXPECT_NE(got.find("\r\n0\r\n\r\n"), std::string::npos) << "the chunked body ends cleanly";
+  // New requests go to the survivor.
   for (int i = 0; i < 6; ++i) {
     grpc::ClientContext ctx;
     v1::GenerateResponse resp;
