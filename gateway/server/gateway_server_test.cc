@@ -38,13 +38,15 @@ struct HttpResult {
 };
 
 HttpResult Http(int port, const std::string& method, const std::string& target,
-                const std::string& body, const std::string& content_type = "application/json") {
+                const std::string& body, const std::string& content_type = "application/json",
+                const std::vector<std::pair<std::string, std::string>>& headers = {}) {
   net::io_context ioc;
   tcp::socket socket(ioc);
   socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
   bhttp::request<bhttp::string_body> req(bhttp::string_to_verb(method), target, 11);
   req.set(bhttp::field::host, "localhost");
   if (!body.empty()) req.set(bhttp::field::content_type, content_type);
+  for (const auto& [name, value] : headers) req.set(name, value);
   req.body() = body;
   req.prepare_payload();
   bhttp::write(socket, req);
@@ -372,19 +374,10 @@ TEST_F(GatewayServerTest, DeadlinesGive504AndDeadlineExceeded) {
   json req = kChat;
   req["max_tokens"] = 500;
   req["ignore_eos"] = true;
-  net::io_context ioc;
-  tcp::socket socket(ioc);
-  socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
-  const std::string body = req.dump();
-  net::write(socket, net::buffer(absl::StrCat(
-                         "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Request-Timeout: "
-                         "0.02\r\nContent-Type: application/json\r\nContent-Length: ",
-                         body.size(), "\r\n\r\n", body)));
-  boost::beast::flat_buffer buffer;
-  bhttp::response<bhttp::string_body> res;
-  bhttp::read(socket, buffer, res);
-  EXPECT_EQ(res.result_int(), 504) << res.body();
-  EXPECT_EQ(json::parse(res.body())["error"]["code"], "deadline_exceeded");
+  HttpResult res = Http(port_, "POST", "/v1/chat/completions", req.dump(), "application/json",
+                        {{"X-Request-Timeout", "0.02"}});
+  EXPECT_EQ(res.status, 504) << res.body;
+  EXPECT_EQ(json::parse(res.body)["error"]["code"], "deadline_exceeded");
 
   auto stub = v1::Generation::NewStub(testing::InsecureChannel(gateway_->grpc_target()));
   grpc::ClientContext ctx;

@@ -44,6 +44,19 @@ std::unique_ptr<net::ip::tcp::socket> SendPost(net::io_context& ioc, int port,
   return socket;
 }
 
+// Starts a long SSE completion and reads until its first event: the sequence is generating.
+std::unique_ptr<net::ip::tcp::socket> OpenStream(net::io_context& ioc, int port,
+                                                 std::string* got) {
+  auto socket = SendPost(ioc, port, "/v1/completions",
+                         R"({"model": "stories260K", "prompt": "Once upon a time", "stream": true,
+                             "max_tokens": 500, "ignore_eos": true})");
+  char buf[4096];
+  while (got->find("data: {") == std::string::npos) {
+    got->append(buf, socket->read_some(net::buffer(buf)));
+  }
+  return socket;
+}
+
 // The status code and body of a JSON POST.
 std::pair<int, std::string> PostJson(int port, const std::string& path, const std::string& body) {
   net::io_context ioc;
@@ -223,12 +236,8 @@ TEST_F(ClusterE2ETest, CancellingCrossesEveryHop) {
   v1::GenerateStreamResponse chunk;
   ASSERT_TRUE(stream->Read(&chunk));
   net::io_context ioc;
-  auto http = SendPost(ioc, cluster_->http_port(), "/v1/completions",
-                       R"({"model": "stories260K", "prompt": "Once upon a time", "stream": true,
-                           "max_tokens": 400, "ignore_eos": true})");
   std::string got;
-  char buf[4096];
-  while (got.find("data: {") == std::string::npos) got.append(buf, http->read_some(net::buffer(buf)));
+  auto http = OpenStream(ioc, cluster_->http_port(), &got);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (WorkersRunning(*cluster_) == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::yield();  // The gauge is refreshed by the worker's watchdog.
@@ -249,12 +258,8 @@ TEST_F(ClusterE2ETest, CancellingCrossesEveryHop) {
 TEST_F(ClusterE2ETest, KillingOneShardKeepsTrafficFlowing) {
   // An HTTP stream is running on some shard: find it and kill it mid-stream.
   net::io_context ioc;
-  auto http = SendPost(ioc, cluster_->http_port(), "/v1/completions",
-                       R"({"model": "stories260K", "prompt": "Once upon a time", "stream": true,
-                           "max_tokens": 500, "ignore_eos": true})");
   std::string got;
-  char buf[4096];
-  while (got.find("data: {") == std::string::npos) got.append(buf, http->read_some(net::buffer(buf)));
+  auto http = OpenStream(ioc, cluster_->http_port(), &got);
   int serving = -1;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (serving < 0 && std::chrono::steady_clock::now() < deadline) {
@@ -265,6 +270,7 @@ TEST_F(ClusterE2ETest, KillingOneShardKeepsTrafficFlowing) {
   ASSERT_GE(serving, 0);
   ASSERT_EQ(kill(cluster_->pids()[1 + serving], SIGKILL), 0);  // tokenizer, workers, gateway.
   boost::system::error_code ec;
+  char buf[4096];
   while (!ec) got.append(buf, http->read_some(net::buffer(buf), ec));
   // The stream ends with an error event the openai client raises, not a silent cut.
   EXPECT_NE(got.find("failed mid-stream"), std::string::npos) << got.substr(got.size() - 300);
