@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <random>
+#include <system_error>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -198,12 +199,23 @@ void OpenAiService::Generate(std::shared_ptr<http::HttpExchange> ex, const std::
     std::lock_guard<std::mutex> lock(mu_);
     ++running_;
   }
-  std::thread([this, ex = std::move(ex), reply = std::move(reply), api]() mutable {
-    std::string body = ex->request().body;
-    RunGeneration(std::move(ex), std::move(reply), std::move(body), api);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (--running_ == 0) idle_.notify_all();
-  }).detach();
+  try {
+    std::thread([this, ex, reply, api]() mutable {
+      std::string body = ex->request().body;
+      RunGeneration(std::move(ex), std::move(reply), std::move(body), api);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--running_ == 0) idle_.notify_all();
+    }).detach();
+  } catch (const std::system_error& e) {
+    // Out of threads (ulimit -u, memory): refuse this request, keep serving the others.
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--running_ == 0) idle_.notify_all();
+    }
+    reply->Error(*ex, OverloadedError(absl::StrCat("the gateway cannot start another request "
+                                                   "thread (", e.what(), ")"),
+                                      /*retry_after_seconds=*/1));
+  }
 }
 
 void OpenAiService::RunGeneration(std::shared_ptr<http::HttpExchange> ex,
