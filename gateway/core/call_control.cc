@@ -45,4 +45,10 @@ bool CallControl::cancelled() const {
   return cancelled_;
 }
 
+absl::Status CallControl::Interruption() const {
+  if (cancelled()) return absl::CancelledError("the client cancelled the request");
+  if (absl::Now() >= deadline_) return absl::DeadlineExceededError("the request's deadline passed");
+  return absl::OkStatus();
+}
+
 }  // namespace sllm::gateway

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/server_context.h"
@@ -32,6 +33,9 @@ class CallControl {
   // Cancels every outgoing call, present and future. Thread-safe, idempotent.
   void Cancel();
   bool cancelled() const;
+  // Why outgoing calls stop early: CANCELLED after Cancel(), DEADLINE_EXCEEDED once the
+  // deadline has passed, else OK.
+  absl::Status Interruption() const;
 
   absl::Time deadline() const { return deadline_; }
 

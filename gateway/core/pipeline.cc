@@ -94,7 +94,7 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
   std::vector<std::string> tried;
   absl::Status last_refusal;  // The last shard's RESOURCE_EXHAUSTED, when all were full.
   while (true) {
-    if (call.cancelled()) return absl::CancelledError("the client cancelled the request");
+    RETURN_IF_ERROR(call.Interruption());
     auto picked = shards_.router().Pick(r.model, PrefixHash(ids), charge, tried);
     if (!picked.ok()) {
       if (!last_refusal.ok() && absl::IsUnavailable(picked.status())) {
@@ -136,10 +136,7 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
         wctx->TryCancel();
         shards_.router().Release(shard, charge);
         // The stream ends when the call's deadline passes or its client cancels, too.
-        if (call.cancelled()) return absl::CancelledError("the client cancelled the request");
-        if (absl::Now() >= call.deadline()) {
-          return absl::DeadlineExceededError("the request's deadline passed");
-        }
+        RETURN_IF_ERROR(call.Interruption());
         return absl::UnavailableError("the tokenizer service dropped the decode stream");
       }
       v1::GenerateStreamResponse chunk;
@@ -180,7 +177,7 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
     const grpc::Status st = reader->Finish();
     shards_.router().Release(shard, charge);
     if (finished || client_gone) return absl::OkStatus();
-    if (call.cancelled()) return absl::CancelledError("the client cancelled the request");
+    if (call.cancelled()) return call.Interruption();
     if (!st.ok() && metrics_ != nullptr) {
       metrics_->ShardFailed(shard, std::string(GrpcCodeName(st.error_code())));
     }

@@ -99,9 +99,12 @@ std::vector<std::string> ShardPool::targets() const {
 void ShardPool::PollOnce() {
   MaybeResolve();
   std::map<std::string, ModelInfo> models;
-  for (const std::string& target : targets()) {
-    std::shared_ptr<v1::WorkerService::Stub> stub_ptr = stub(target);
-    if (stub_ptr == nullptr) continue;
+  std::map<std::string, std::shared_ptr<v1::WorkerService::Stub>> shards;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shards = shards_;
+  }
+  for (const auto& [target, stub_ptr] : shards) {
     ShardState state;
     state.name = target;
     grpc::ClientContext info_ctx;

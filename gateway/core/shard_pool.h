@@ -14,7 +14,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "absl/status/statusor.h"
 #include "gateway/routing/router.h"
 #include "gateway/validation/request_validator.h"
 #include "sllm/v1/worker.grpc.pb.h"

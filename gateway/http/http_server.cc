@@ -14,6 +14,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "glog/logging.h"
+#include "services/common/absl_view.h"
 
 namespace sllm::http {
 
@@ -33,9 +34,8 @@ void RaiseFileLimit() {
   }
 }
 
-// Debian's absl has its own string_view.
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-absl::string_view Sv(boost::beast::string_view s) { return absl::string_view(s.data(), s.size()); }
+absl::string_view Sv(std::string_view s) { return AbslView(s); }
+absl::string_view Sv(boost::beast::string_view s) { return {s.data(), s.size()}; }
 
 // `message` is ours: plain text without quotes or backslashes.
 std::string ErrorBody(std::string_view message) {

@@ -90,7 +90,18 @@ std::string OpenAiEncoder::FinishReason() const {
   }
 }
 
-std::string OpenAiEncoder::Body() const {
+json OpenAiEncoder::MessageItem() const {
+  const bool complete = finish_ != v1::FINISH_REASON_LENGTH;
+  return {{"id", item_id_},
+          {"type", "message"},
+          {"status", complete ? "completed" : "incomplete"},
+          {"role", "assistant"},
+          {"content", json::array({OutputText(text_)})}};
+}
+
+std::string OpenAiEncoder::Body() const { return Dump(Object()); }
+
+json OpenAiEncoder::Object() const {
   json body;
   switch (api_) {
     case OpenAiApi::kChatCompletions:
@@ -126,11 +137,7 @@ std::string OpenAiEncoder::Body() const {
                complete ? json(nullptr) : json{{"reason", "max_output_tokens"}}},
               {"instructions", instructions_.empty() ? json(nullptr) : json(instructions_)},
               {"model", model_},
-              {"output", json::array({{{"id", item_id_},
-                                       {"type", "message"},
-                                       {"status", complete ? "completed" : "incomplete"},
-                                       {"role", "assistant"},
-                                       {"content", json::array({OutputText(text_)})}}})},
+              {"output", json::array({MessageItem()})},
               {"parallel_tool_calls", false},
               {"tool_choice", "auto"},
               {"tools", json::array()},
@@ -139,7 +146,7 @@ std::string OpenAiEncoder::Body() const {
       break;
     }
   }
-  return Dump(body);
+  return body;
 }
 
 std::string OpenAiEncoder::Event(const std::string& type, const std::string& data) {
@@ -181,7 +188,7 @@ std::string OpenAiEncoder::StreamStart() {
       out += Event("response.output_item.added", Dump({{"type", "response.output_item.added"},
                                                        {"sequence_number", sequence_++},
                                                        {"output_index", 0},
-                                                       {"item", item}}));
+                                                       {"item", MessageItem()}}));
       out += Event("response.content_part.added",
                    Dump({{"type", "response.content_part.added"},
                          {"sequence_number", sequence_++},
@@ -251,11 +258,6 @@ std::string OpenAiEncoder::StreamEnd() {
     return out + "data: [DONE]\n\n";
   }
   const bool complete = finish_ != v1::FINISH_REASON_LENGTH;
-  json item = {{"id", item_id_},
-               {"type", "message"},
-               {"status", complete ? "completed" : "incomplete"},
-               {"role", "assistant"},
-               {"content", json::array({OutputText(text_)})}};
   std::string out = Event("response.output_text.done", Dump({{"type", "response.output_text.done"},
                                                              {"sequence_number", sequence_++},
                                                              {"item_id", item_id_},
@@ -272,11 +274,11 @@ std::string OpenAiEncoder::StreamEnd() {
   out += Event("response.output_item.done", Dump({{"type", "response.output_item.done"},
                                                   {"sequence_number", sequence_++},
                                                   {"output_index", 0},
-                                                  {"item", item}}));
+                                                  {"item", MessageItem()}}));
   const std::string type = complete ? "response.completed" : "response.incomplete";
   out += Event(type, Dump({{"type", type},
                            {"sequence_number", sequence_++},
-                           {"response", json::parse(Body())}}));
+                           {"response", Object()}}));
   return out;
 }
 

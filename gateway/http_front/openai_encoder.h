@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "nlohmann/json.hpp"
 #include "gateway/http_front/openai_request.h"
 #include "sllm/v1/generation.pb.h"
 
@@ -36,6 +37,10 @@ class OpenAiEncoder {
  private:
   std::string Event(const std::string& type, const std::string& json);
   std::string FinishReason() const;
+  // The whole reply object (what Body() serializes; response.completed carries it too).
+  nlohmann::ordered_json Object() const;
+  // Responses: the assistant message item.
+  nlohmann::ordered_json MessageItem() const;
 
   const OpenAiApi api_;
   const std::string id_;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "services/common/absl_view.h"
 #include "services/common/status_macros.h"
 
 namespace sllm::gateway {
@@ -15,8 +16,6 @@ using json = nlohmann::json;
 
 constexpr char kParamUrl[] = "type.sllm.dev/param";
 
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
 // A JSON value for an error message: ASCII, at most ~80 characters.
 std::string Show(const json& v) {
   std::string s = v.dump(-1, ' ', /*ensure_ascii=*/true);
@@ -25,7 +24,7 @@ std::string Show(const json& v) {
 }
 
 absl::Status WrongType(const std::string& field, std::string_view want, const json& got) {
-  return FieldError(field, absl::StrCat(field, " must be ", Sv(want), ", got ", Show(got)));
+  return FieldError(field, absl::StrCat(field, " must be ", AbslView(want), ", got ", Show(got)));
 }
 
 // Typed access to the members of one JSON object; `null` counts as absent, as in OpenAI's API.
@@ -33,7 +32,7 @@ class Fields {
  public:
   Fields(const json& object, std::string prefix) : object_(object), prefix_(std::move(prefix)) {}
 
-  std::string Path(std::string_view name) const { return absl::StrCat(prefix_, Sv(name)); }
+  std::string Path(std::string_view name) const { return absl::StrCat(prefix_, AbslView(name)); }
 
   const json* Find(std::string_view name) const {
     auto it = object_.find(name);
@@ -366,8 +365,8 @@ absl::Status ParseResponses(const Fields& f, OpenAiRequest* r) {
 }  // namespace
 
 absl::Status FieldError(std::string_view field, std::string_view message) {
-  absl::Status st = absl::InvalidArgumentError(Sv(message));
-  st.SetPayload(kParamUrl, absl::Cord(Sv(field)));
+  absl::Status st = absl::InvalidArgumentError(AbslView(message));
+  st.SetPayload(kParamUrl, absl::Cord(AbslView(field)));
   return st;
 }
 

@@ -13,14 +13,13 @@
 #include "gateway/http_front/openai_request.h"
 #include "gateway/validation/error_mapping.h"
 #include "nlohmann/json.hpp"
+#include "services/common/absl_view.h"
 #include "services/common/metrics.h"
 
 namespace sllm::gateway {
 namespace {
 
 using json = nlohmann::ordered_json;
-
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 const http::Headers kJsonHeaders = {};
 const http::Headers kSseHeaders = {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}};
@@ -104,7 +103,7 @@ absl::Time OpenAiService::Deadline(const http::HttpRequest& request) const {
   absl::Duration timeout = options_.request_timeout;
   for (const char* header : {"x-request-timeout", "x-stainless-timeout"}) {
     double seconds = 0;
-    if (absl::SimpleAtod(Sv(request.Header(header)), &seconds) && seconds > 0) {
+    if (absl::SimpleAtod(AbslView(request.Header(header)), &seconds) && seconds > 0) {
       timeout = std::min(timeout, absl::Seconds(seconds));
     }
   }
@@ -137,17 +136,17 @@ void OpenAiService::Handle(std::shared_ptr<http::HttpExchange> ex) {
     } else {
       reply.Json(*ex, 200, R"({"status":"ready"})");
     }
-  } else if (path == "/v1/models" || absl::StartsWith(Sv(path), "/v1/models/")) {
+  } else if (path == "/v1/models" || absl::StartsWith(AbslView(path), "/v1/models/")) {
     if (!only("GET", "/v1/models")) return;
     Reply reply(*this, "/v1/models");
     ListModels(*ex, reply,
                path == "/v1/models" ? std::string_view() : std::string_view(path).substr(11));
   } else if (path == "/v1/chat/completions") {
-    if (only("POST", path)) Generate(std::move(ex), path, static_cast<int>(OpenAiApi::kChatCompletions));
+    if (only("POST", path)) Generate(std::move(ex), path, OpenAiApi::kChatCompletions);
   } else if (path == "/v1/completions") {
-    if (only("POST", path)) Generate(std::move(ex), path, static_cast<int>(OpenAiApi::kCompletions));
+    if (only("POST", path)) Generate(std::move(ex), path, OpenAiApi::kCompletions);
   } else if (path == "/v1/responses") {
-    if (only("POST", path)) Generate(std::move(ex), path, static_cast<int>(OpenAiApi::kResponses));
+    if (only("POST", path)) Generate(std::move(ex), path, OpenAiApi::kResponses);
   } else {
     Reply(*this, "other")
         .Json(*ex, 404,
@@ -159,8 +158,9 @@ void OpenAiService::Handle(std::shared_ptr<http::HttpExchange> ex) {
 }
 
 void OpenAiService::ListModels(http::HttpExchange& ex, Reply& reply, std::string_view id) {
+  const std::vector<ModelInfo> models = pipeline_.shards().Models();
   json data = json::array();
-  for (const ModelInfo& m : pipeline_.shards().Models()) {
+  for (const ModelInfo& m : models) {
     json card = {{"id", m.name},
                  {"object", "model"},
                  {"created", 0},
@@ -174,7 +174,6 @@ void OpenAiService::ListModels(http::HttpExchange& ex, Reply& reply, std::string
   }
   if (!id.empty()) {
     // The same NOT_FOUND the pipeline gives, listing the served models.
-    const std::vector<ModelInfo> models = pipeline_.shards().Models();
     reply.Error(ex, FindModel(id, models).status());
     return;
   }
@@ -182,7 +181,7 @@ void OpenAiService::ListModels(http::HttpExchange& ex, Reply& reply, std::string
 }
 
 void OpenAiService::Generate(std::shared_ptr<http::HttpExchange> ex, const std::string& route,
-                             int api) {
+                             OpenAiApi api) {
   auto reply = std::make_shared<Reply>(*this, route);
   const http::HttpRequest& r = ex->request();
   if (!ready_()) {
@@ -190,9 +189,9 @@ void OpenAiService::Generate(std::shared_ptr<http::HttpExchange> ex, const std::
     return;
   }
   const std::string_view type = r.Header("content-type");
-  if (!type.empty() && !absl::StartsWith(Sv(type), "application/json")) {
+  if (!type.empty() && !absl::StartsWith(AbslView(type), "application/json")) {
     reply->Error(*ex, absl::InvalidArgumentError(absl::StrCat(
-                          "Content-Type must be application/json, got '", Sv(type), "'")));
+                          "Content-Type must be application/json, got '", AbslView(type), "'")));
     return;
   }
   {
@@ -201,8 +200,7 @@ void OpenAiService::Generate(std::shared_ptr<http::HttpExchange> ex, const std::
   }
   try {
     std::thread([this, ex, reply, api]() mutable {
-      std::string body = ex->request().body;
-      RunGeneration(std::move(ex), std::move(reply), std::move(body), api);
+      RunGeneration(std::move(ex), std::move(reply), api);
       std::lock_guard<std::mutex> lock(mu_);
       if (--running_ == 0) idle_.notify_all();
     }).detach();
@@ -219,8 +217,8 @@ void OpenAiService::Generate(std::shared_ptr<http::HttpExchange> ex, const std::
 }
 
 void OpenAiService::RunGeneration(std::shared_ptr<http::HttpExchange> ex,
-                                  std::shared_ptr<Reply> reply, std::string body, int api) {
-  auto parsed = ParseOpenAiRequest(static_cast<OpenAiApi>(api), body);
+                                  std::shared_ptr<Reply> reply, OpenAiApi api) {
+  auto parsed = ParseOpenAiRequest(api, ex->request().body);
   if (!parsed.ok()) {
     reply->Error(*ex, parsed.status());
     return;

@@ -21,6 +21,7 @@
 #include "gateway/core/gateway_metrics.h"
 #include "gateway/core/pipeline.h"
 #include "gateway/http/http_server.h"
+#include "gateway/http_front/openai_request.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/histogram.h"
@@ -49,9 +50,10 @@ class OpenAiService {
 
  private:
   class Reply;
-  void Generate(std::shared_ptr<http::HttpExchange> exchange, const std::string& route, int api);
+  void Generate(std::shared_ptr<http::HttpExchange> exchange, const std::string& route,
+                OpenAiApi api);
   void RunGeneration(std::shared_ptr<http::HttpExchange> exchange, std::shared_ptr<Reply> reply,
-                     std::string body, int api);
+                     OpenAiApi api);
   void ListModels(http::HttpExchange& exchange, Reply& reply, std::string_view id);
   absl::Time Deadline(const http::HttpRequest& request) const;
   std::string NextId();

@@ -5,15 +5,13 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "services/common/absl_view.h"
 #include "services/tokenizer/unicode.h"
 
 namespace sllm::tokenizer {
 namespace {
 
 using Json = nlohmann::json;
-
-// Debian's Abseil has its own string_view type: heterogeneous lookups need it.
-absl::string_view AbslView(std::string_view s) { return {s.data(), s.size()}; }
 
 uint64_t PairKey(uint32_t a, uint32_t b) { return (static_cast<uint64_t>(a) << 32) | b; }
 
