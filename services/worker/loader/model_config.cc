@@ -14,9 +14,19 @@ namespace {
 using Json = nlohmann::json;
 namespace jf = json_fields;
 
+constexpr char kLlama[] = "LlamaForCausalLM";
+constexpr char kMistral[] = "MistralForCausalLM";
+constexpr char kExaone4[] = "Exaone4ForCausalLM";
+constexpr char kPhi[] = "PhiForCausalLM";
+constexpr char kFullAttention[] = "full_attention";
+constexpr char kSlidingAttention[] = "sliding_attention";
+
 // model_type -> architecture, for configs without "architectures".
 std::string ArchitectureOfModelType(const std::string& model_type) {
-  if (model_type == "llama") return "LlamaForCausalLM";
+  if (model_type == "llama") return kLlama;
+  if (model_type == "mistral") return kMistral;
+  if (model_type == "exaone4") return kExaone4;
+  if (model_type == "phi") return kPhi;
   return "";
 }
 
@@ -139,7 +149,22 @@ absl::StatusOr<RopeScaling> ParseRopeScaling(const Json& rope) {
                                                "' is not supported (supported: linear, llama3)"));
 }
 
+absl::Status ParsePartialRotary(const Json& j, ModelConfig& c) {
+  ASSIGN_OR_RETURN(std::optional<double> factor, jf::Number(j, "partial_rotary_factor"));
+  c.partial_rotary_factor = factor.value_or(c.architecture == kPhi ? 0.5 : 1.0);  // PhiConfig: 0.5.
+  const auto rotary_dim = static_cast<int64_t>(c.head_dim * c.partial_rotary_factor);
+  if (!(c.partial_rotary_factor > 0 && c.partial_rotary_factor <= 1) || rotary_dim <= 0 ||
+      rotary_dim % 2 != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "partial_rotary_factor must be in (0, 1] and give an even number of rotary dims of "
+        "head_dim ",
+        c.head_dim, ", got ", c.partial_rotary_factor, " (", rotary_dim, " dims)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseRope(const Json& j, ModelConfig& c) {
+  RETURN_IF_ERROR(ParsePartialRotary(j, c));
   // transformers 5 writes {"rope_parameters": {"rope_type", "rope_theta", ...}}; older
   // versions rope_theta and rope_scaling at the top level.
   const bool v5 = j.contains("rope_parameters") && j["rope_parameters"].is_object();
@@ -165,9 +190,23 @@ absl::Status ParseFlags(const Json& j, ModelConfig& c) {
   c.attention_bias = attention_bias.value_or(false);
   ASSIGN_OR_RETURN(std::optional<bool> mlp_bias, jf::Bool(j, "mlp_bias"));
   c.mlp_bias = mlp_bias.value_or(false);
+  const bool phi = c.architecture == kPhi;
   ASSIGN_OR_RETURN(std::optional<std::string> act, jf::String(j, "hidden_act"));
-  c.hidden_act = act.value_or("silu");
+  c.hidden_act = act.value_or(phi ? "gelu_new" : "silu");
+  ASSIGN_OR_RETURN(std::optional<double> ln_eps, jf::Number(j, "layer_norm_eps"));
+  if (ln_eps.has_value()) c.layer_norm_eps = *ln_eps;
+  if (!(c.layer_norm_eps > 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("layer_norm_eps must be > 0, got ", c.layer_norm_eps));
+  }
+  ASSIGN_OR_RETURN(std::optional<bool> qk_layernorm, jf::Bool(j, "qk_layernorm"));
+  c.qk_layernorm = qk_layernorm.value_or(false);
   ASSIGN_OR_RETURN(c.sliding_window, jf::Int(j, "sliding_window"));
+  // MistralConfig and Exaone4Config default to a 4096-token window when the key is absent
+  // (an explicit null turns it off).
+  if (!j.contains("sliding_window") && (c.architecture == kMistral || c.architecture == kExaone4)) {
+    c.sliding_window = 4096;
+  }
   if (c.sliding_window.has_value() && *c.sliding_window <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("sliding_window must be > 0 or null, got ", *c.sliding_window));
@@ -183,10 +222,78 @@ absl::Status ParseFlags(const Json& j, ModelConfig& c) {
   return absl::OkStatus();
 }
 
+// EXAONE 4: layer_types, else sliding_window_pattern (an int n: every n-th layer full; or a
+// string like "LLLG" repeated over the layers), as Exaone4Config derives them.
+absl::Status ParseExaoneLayerTypes(const Json& j, ModelConfig& c) {
+  const int64_t n = c.num_hidden_layers;
+  if (j.contains("layer_types") && !j["layer_types"].is_null()) {
+    const Json& types = j["layer_types"];
+    if (!types.is_array() || static_cast<int64_t>(types.size()) != n) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("layer_types must be a list of num_hidden_layers (", n, ") strings, got ",
+                       jf::Show(types)));
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      const Json& t = types[static_cast<size_t>(i)];
+      if (!t.is_string() || (t != kFullAttention && t != kSlidingAttention)) {
+        return absl::InvalidArgumentError(absl::StrCat("layer_types[", i, "] must be \"",
+                                                       kFullAttention, "\" or \"",
+                                                       kSlidingAttention, "\", got ", jf::Show(t)));
+      }
+      c.layer_types[static_cast<size_t>(i)] = t.get<std::string>();
+    }
+    if (!c.sliding_window.has_value() &&
+        std::find(c.layer_types.begin(), c.layer_types.end(), kSlidingAttention) !=
+            c.layer_types.end()) {
+      return absl::InvalidArgumentError(
+          "layer_types has sliding_attention layers but sliding_window is null");
+    }
+    return absl::OkStatus();
+  }
+  if (!c.sliding_window.has_value()) return absl::OkStatus();
+  const Json pattern = j.value("sliding_window_pattern", Json(4));
+  for (int64_t i = 0; i < n; ++i) {
+    bool sliding;
+    if (pattern.is_number_integer() && pattern.get<int64_t>() > 0) {
+      sliding = (i + 1) % pattern.get<int64_t>() != 0;
+    } else if (pattern.is_string() && !pattern.get<std::string>().empty() &&
+               pattern.get<std::string>().find_first_not_of("LG") == std::string::npos) {
+      const std::string p = pattern.get<std::string>();
+      sliding = p[static_cast<size_t>(i) % p.size()] == 'L';
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "sliding_window_pattern must be a positive integer or a string of L and G, got ",
+          jf::Show(pattern)));
+    }
+    c.layer_types[static_cast<size_t>(i)] = sliding ? kSlidingAttention : kFullAttention;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseLayerTypes(const Json& j, ModelConfig& c) {
+  c.layer_types.assign(static_cast<size_t>(c.num_hidden_layers), kFullAttention);
+  if (c.architecture == kMistral && c.sliding_window.has_value()) {
+    c.layer_types.assign(c.layer_types.size(), kSlidingAttention);
+  }
+  // Llama and Phi ignore sliding_window, as their transformers models do.
+  if (c.architecture == kExaone4) return ParseExaoneLayerTypes(j, c);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
+int64_t ModelConfig::AttentionWindow(int64_t layer) const {
+  if (!sliding_window.has_value() || layer < 0 ||
+      layer >= static_cast<int64_t>(layer_types.size()) ||
+      layer_types[static_cast<size_t>(layer)] != kSlidingAttention) {
+    return 0;
+  }
+  return *sliding_window;
+}
+
 const std::vector<std::string>& SupportedArchitectures() {
-  static const auto* kSupported = new std::vector<std::string>{"LlamaForCausalLM"};
+  static const auto* kSupported =
+      new std::vector<std::string>{kLlama, kMistral, kExaone4, kPhi};
   return *kSupported;
 }
 
@@ -200,6 +307,7 @@ absl::StatusOr<ModelConfig> ParseModelConfig(std::string_view json_text) {
   RETURN_IF_ERROR(ParseSizes(j, c));
   RETURN_IF_ERROR(ParseRope(j, c));
   RETURN_IF_ERROR(ParseFlags(j, c));
+  RETURN_IF_ERROR(ParseLayerTypes(j, c));
   return c;
 }
 

@@ -1,5 +1,6 @@
 // config.json of a Hugging Face causal LM, as the options of the model to build.
-// Defaults are transformers' LlamaConfig defaults; errors name the key and the value.
+// Defaults are those of the architecture's transformers config class (LlamaConfig,
+// MistralConfig, Exaone4Config, PhiConfig); errors name the key and the value.
 #ifndef SLLM_SERVICES_WORKER_LOADER_MODEL_CONFIG_H_
 #define SLLM_SERVICES_WORKER_LOADER_MODEL_CONFIG_H_
 
@@ -50,8 +51,11 @@ struct ModelConfig {
   int64_t max_position_embeddings = 2048;
 
   double rms_norm_eps = 1e-6;
+  double layer_norm_eps = 1e-5;  // Phi's LayerNorms.
   double rope_theta = 10000.0;
   RopeScaling rope_scaling;
+  // Share of each head's dims that are rotated (Phi: the first int(head_dim * factor)).
+  double partial_rotary_factor = 1.0;
 
   // lm_head shares the input embedding matrix (no separate lm_head.weight needed).
   bool tie_word_embeddings = false;
@@ -59,13 +63,23 @@ struct ModelConfig {
   bool attention_bias = false;
   bool mlp_bias = false;
   std::string hidden_act = "silu";
-  // Attention window in tokens (Mistral); nullopt: full causal attention.
+  // Attention window in tokens of the sliding layers (Mistral, EXAONE 4); nullopt: none.
   std::optional<int64_t> sliding_window;
+  // Per layer "full_attention" or "sliding_attention" (num_hidden_layers entries): given by
+  // the config (EXAONE 4's layer_types or sliding_window_pattern), every layer sliding for
+  // Mistral with a window, every layer full otherwise.
+  std::vector<std::string> layer_types;
+  // Phi: LayerNorm on q and k per head.
+  bool qk_layernorm = false;
   // Dtype the checkpoint was saved in ("bfloat16", "float32", ...); empty when not given.
   std::string torch_dtype;
 
   std::optional<int64_t> bos_token_id;
   std::vector<int64_t> eos_token_ids;  // eos_token_id: an int or a list.
+
+  // The attention window of `layer` in tokens: a query at position p sees keys in
+  // (p - window, p]. 0 for full causal attention.
+  int64_t AttentionWindow(int64_t layer) const;
 };
 
 // Architectures this worker can build.

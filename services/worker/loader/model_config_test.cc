@@ -14,6 +14,9 @@ using ::testing::HasSubstr;
 
 const std::string kStories = std::string(SLLM_MODELS_DIR) + "/stories260K";
 const std::string kTinyLlama3 = std::string(SLLM_TESTDATA_DIR) + "/models/tiny-llama3";
+const std::string kTinyExaone4 = std::string(SLLM_TESTDATA_DIR) + "/models/tiny-exaone4";
+const std::string kTinyPhi2 = std::string(SLLM_TESTDATA_DIR) + "/models/tiny-phi2";
+const std::string kTinyMistral = std::string(SLLM_TESTDATA_DIR) + "/models/tiny-mistral";
 
 TEST(ModelConfigTest, ParsesStories260K) {
   auto c = LoadModelConfig(kStories);
@@ -57,6 +60,128 @@ TEST(ModelConfigTest, ParsesTinyLlama3WithLlama3RopeScaling) {
   EXPECT_THAT(c->eos_token_ids, ElementsAre(128001, 128008, 128009));
 }
 
+// `base` with the top-level keys of `patch` set (a null value stands for a key set to null).
+absl::StatusOr<ModelConfig> Patched(nlohmann::json base, const std::string& patch) {
+  base.update(nlohmann::json::parse(patch));
+  return ParseModelConfig(base.dump());
+}
+
+// A minimal valid Llama config with `patch` merged in.
+absl::StatusOr<ModelConfig> Parse(const std::string& patch) {
+  return Patched({{"architectures", {"LlamaForCausalLM"}},
+                  {"hidden_size", 32},
+                  {"intermediate_size", 64},
+                  {"num_hidden_layers", 2},
+                  {"num_attention_heads", 4},
+                  {"vocab_size", 100}},
+                 patch);
+}
+
+TEST(ModelConfigTest, ParsesTinyExaone4HybridLayers) {
+  auto c = LoadModelConfig(kTinyExaone4);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->architecture, "Exaone4ForCausalLM");
+  EXPECT_EQ(c->sliding_window, 16);
+  EXPECT_THAT(c->layer_types, ElementsAre("sliding_attention", "sliding_attention",
+                                          "sliding_attention", "full_attention"));
+  EXPECT_EQ(c->AttentionWindow(0), 16);
+  EXPECT_EQ(c->AttentionWindow(3), 0);
+  EXPECT_EQ(c->rope_scaling.type, RopeScalingType::kLlama3);
+  EXPECT_TRUE(c->tie_word_embeddings);
+  EXPECT_DOUBLE_EQ(c->partial_rotary_factor, 1.0);
+}
+
+TEST(ModelConfigTest, ParsesTinyPhi2) {
+  auto c = LoadModelConfig(kTinyPhi2);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->architecture, "PhiForCausalLM");
+  EXPECT_EQ(c->hidden_act, "gelu_new");
+  EXPECT_DOUBLE_EQ(c->partial_rotary_factor, 0.4);
+  EXPECT_DOUBLE_EQ(c->layer_norm_eps, 1e-5);
+  EXPECT_EQ(c->head_dim, 20);
+  EXPECT_FALSE(c->qk_layernorm);
+  EXPECT_EQ(c->AttentionWindow(0), 0);
+}
+
+TEST(ModelConfigTest, ParsesTinyMistralSlidingWindowOnEveryLayer) {
+  auto c = LoadModelConfig(kTinyMistral);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->architecture, "MistralForCausalLM");
+  EXPECT_EQ(c->num_key_value_heads, 2);
+  for (int64_t layer = 0; layer < c->num_hidden_layers; ++layer) {
+    EXPECT_EQ(c->AttentionWindow(layer), 32);
+  }
+}
+
+TEST(ModelConfigTest, LayerTypesFollowTheTransformersConfigClasses) {
+  const nlohmann::json exaone = {{"architectures", {"Exaone4ForCausalLM"}},
+                                 {"hidden_size", 32}, {"intermediate_size", 64},
+                                 {"num_hidden_layers", 6}, {"num_attention_heads", 4},
+                                 {"vocab_size", 100}};
+  // Exaone4Config defaults: a 4096 window and every 4th layer full.
+  auto defaults = Patched(exaone, "{}");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->sliding_window, 4096);
+  EXPECT_THAT(defaults->layer_types,
+              ElementsAre("sliding_attention", "sliding_attention", "sliding_attention",
+                          "full_attention", "sliding_attention", "sliding_attention"));
+  auto by_string = Patched(exaone, R"({"sliding_window": 8, "sliding_window_pattern": "LG"})");
+  ASSERT_TRUE(by_string.ok()) << by_string.status();
+  EXPECT_EQ(by_string->AttentionWindow(0), 8);
+  EXPECT_EQ(by_string->AttentionWindow(1), 0);
+  EXPECT_EQ(by_string->AttentionWindow(4), 8);
+  // EXAONE-4.0-1.2B style: no window, every layer global.
+  auto global = Patched(exaone, R"({"sliding_window": null})");
+  ASSERT_TRUE(global.ok()) << global.status();
+  for (int64_t layer = 0; layer < 6; ++layer) EXPECT_EQ(global->AttentionWindow(layer), 0);
+
+  // MistralConfig defaults to a 4096 window; null turns it off; Llama ignores the key.
+  auto mistral = Parse(R"({"architectures": ["MistralForCausalLM"]})");
+  ASSERT_TRUE(mistral.ok()) << mistral.status();
+  EXPECT_EQ(mistral->AttentionWindow(1), 4096);
+  auto mistral_off = Parse(R"({"architectures": ["MistralForCausalLM"], "sliding_window": null})");
+  ASSERT_TRUE(mistral_off.ok()) << mistral_off.status();
+  EXPECT_EQ(mistral_off->AttentionWindow(1), 0);
+  auto llama = Parse(R"({"sliding_window": 64})");
+  ASSERT_TRUE(llama.ok()) << llama.status();
+  EXPECT_EQ(llama->AttentionWindow(0), 0);
+
+  // PhiConfig defaults.
+  auto phi = Parse(R"({"architectures": null, "model_type": "phi"})");
+  ASSERT_TRUE(phi.ok()) << phi.status();
+  EXPECT_EQ(phi->architecture, "PhiForCausalLM");
+  EXPECT_EQ(phi->hidden_act, "gelu_new");
+  EXPECT_DOUBLE_EQ(phi->partial_rotary_factor, 0.5);
+
+  struct Case {
+    std::string patch;
+    std::vector<std::string> parts;
+  };
+  const std::vector<Case> bad = {
+      {R"({"layer_types": ["full_attention"]})", {"layer_types must be a list of", "(6)"}},
+      {R"({"layer_types": ["full_attention", "full_attention", "global", "full_attention",
+           "full_attention", "full_attention"]})",
+       {"layer_types[2]", "\"global\""}},
+      {R"({"sliding_window": null, "layer_types": ["sliding_attention", "full_attention",
+           "full_attention", "full_attention", "full_attention", "full_attention"]})",
+       {"sliding_window is null"}},
+      {R"({"sliding_window_pattern": "LX"})", {"sliding_window_pattern", "\"LX\""}},
+      {R"({"sliding_window_pattern": 0})", {"sliding_window_pattern", "0"}},
+      {R"({"partial_rotary_factor": 0.1})", {"partial_rotary_factor", "0.1", "0 dims"}},
+      {R"({"partial_rotary_factor": 1.5})", {"partial_rotary_factor", "1.5"}},
+      {R"({"layer_norm_eps": 0})", {"layer_norm_eps must be > 0, got 0"}},
+  };
+  for (const Case& c : bad) {
+    SCOPED_TRACE(c.patch);
+    auto config = Patched(exaone, c.patch);
+    ASSERT_FALSE(config.ok());
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << config.status();
+    for (const std::string& part : c.parts) {
+      EXPECT_THAT(config.status().message(), HasSubstr(part));
+    }
+  }
+}
+
 TEST(ModelConfigTest, GenerationConfigs) {
   auto stories = LoadGenerationConfig(kStories);
   ASSERT_TRUE(stories.ok()) << stories.status();
@@ -86,18 +211,6 @@ TEST(ModelConfigTest, GenerationConfigs) {
 
   auto bad = ParseGenerationConfig(R"({"eos_token_id": [1, "2"]})");
   EXPECT_THAT(bad.status().message(), AllOf(HasSubstr("eos_token_id"), HasSubstr("[1,\"2\"]")));
-}
-
-// A minimal valid Llama config with `patch` merged in (null values remove keys).
-absl::StatusOr<ModelConfig> Parse(const std::string& patch) {
-  nlohmann::json j = {{"architectures", {"LlamaForCausalLM"}},
-                      {"hidden_size", 32},
-                      {"intermediate_size", 64},
-                      {"num_hidden_layers", 2},
-                      {"num_attention_heads", 4},
-                      {"vocab_size", 100}};
-  j.merge_patch(nlohmann::json::parse(patch));
-  return ParseModelConfig(j.dump());
 }
 
 TEST(ModelConfigTest, DefaultsFollowTransformers) {

@@ -1,5 +1,6 @@
 #include "services/worker/model/attention.h"
 
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include <ATen/ops/cat.h>
 #include <ATen/ops/ones.h>
 #include <ATen/ops/softmax.h>
+#include <ATen/ops/tril.h>
 #include <ATen/ops/triu.h>
 
 namespace sllm::worker {
@@ -15,24 +17,31 @@ namespace {
 
 // One sequence: q [n, H, D] over keys/values [ctx, KV, D]; the n queries are the last n
 // positions of the context. Computed in float32 whatever the storage dtype.
-at::Tensor AttendOne(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
-                     double scale) {
+at::Tensor AttendOne(const at::Tensor& q, const at::Tensor& all_keys,
+                     const at::Tensor& all_values, double scale, int64_t window) {
   const int64_t n = q.size(0), heads = q.size(1), dim = q.size(2);
-  const int64_t ctx = keys.size(0), kv_heads = keys.size(1);
+  const int64_t ctx = all_keys.size(0), kv_heads = all_keys.size(1);
+  // Keys before `start` are outside every query's window.
+  const int64_t start = window > 0 ? std::max<int64_t>(0, ctx - n - window + 1) : 0;
+  const at::Tensor keys = all_keys.narrow(0, start, ctx - start);
+  const at::Tensor values = all_values.narrow(0, start, ctx - start);
+  const int64_t len = ctx - start;
   const int64_t group = heads / kv_heads;
   // [KV, group * n, D]: query head h = kv * group + g.
   const at::Tensor qh = q.to(at::kFloat).view({n, kv_heads, group, dim}).permute({1, 2, 0, 3})
                             .reshape({kv_heads, group * n, dim});
-  const at::Tensor kh = keys.to(at::kFloat).permute({1, 2, 0});    // [KV, D, ctx]
-  const at::Tensor vh = values.to(at::kFloat).permute({1, 0, 2});  // [KV, ctx, D]
+  const at::Tensor kh = keys.to(at::kFloat).permute({1, 2, 0});    // [KV, D, len]
+  const at::Tensor vh = values.to(at::kFloat).permute({1, 0, 2});  // [KV, len, D]
   at::Tensor scores = at::bmm(qh, kh) * scale;                     // [KV, group * n, ctx]
   if (n > 1) {
-    // Query j sits at position ctx - n + j and sees keys 0 .. ctx - n + j.
-    const at::Tensor future =
-        at::triu(at::ones({n, ctx}, scores.options().dtype(at::kBool)), ctx - n + 1);
-    scores = scores.view({kv_heads, group, n, ctx})
-                 .masked_fill(future, -std::numeric_limits<float>::infinity())
-                 .view({kv_heads, group * n, ctx});
+    // Query j sits at position p = ctx - n + j: key row r (position start + r) is hidden when
+    // it lies after p, or, with a window, at or before p - window.
+    const at::Tensor ones = at::ones({n, len}, scores.options().dtype(at::kBool));
+    at::Tensor hidden = at::triu(ones, ctx - n - start + 1);
+    if (window > 0) hidden = hidden.logical_or(at::tril(ones, ctx - n - window - start));
+    scores = scores.view({kv_heads, group, n, len})
+                 .masked_fill(hidden, -std::numeric_limits<float>::infinity())
+                 .view({kv_heads, group * n, len});
   }
   const at::Tensor out = at::bmm(at::softmax(scores, -1), vh);  // [KV, group * n, D]
   return out.view({kv_heads, group, n, dim})
@@ -45,14 +54,15 @@ at::Tensor AttendOne(const at::Tensor& q, const at::Tensor& keys, const at::Tens
 
 at::Tensor PagedAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                           KVCache& cache, int64_t layer, const AttentionMetadata& metadata,
-                          double scale) {
+                          double scale, int64_t sliding_window) {
   cache.Write(layer, metadata.slot_mapping, k, v);
   std::vector<at::Tensor> outputs;
   outputs.reserve(metadata.sequences.size());
   for (const SequenceAttention& seq : metadata.sequences) {
     auto [keys, values] = cache.Gather(layer, seq.block_table, seq.context_len);
     outputs.push_back(
-        AttendOne(q.narrow(0, seq.query_start, seq.num_query_tokens), keys, values, scale));
+        AttendOne(q.narrow(0, seq.query_start, seq.num_query_tokens), keys, values, scale,
+                  sliding_window));
   }
   return outputs.size() == 1 ? outputs[0] : at::cat(outputs, 0);
 }

@@ -20,10 +20,12 @@ namespace sllm::worker {
 
 // Writes the new keys and values k, v [T, kv_heads, head_dim] to `layer` of the cache at
 // metadata.slot_mapping, then attends: q [T, heads, head_dim] -> [T, heads, head_dim].
-// `scale` multiplies q.k (usually head_dim^-0.5).
+// `scale` multiplies q.k (usually head_dim^-0.5). With `sliding_window` W > 0 a query at
+// position p sees only keys in (p - W, p] (transformers' sliding_window masks: itself and the
+// W - 1 previous tokens); 0 is full causal attention.
 at::Tensor PagedAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                           KVCache& cache, int64_t layer, const AttentionMetadata& metadata,
-                          double scale);
+                          double scale, int64_t sliding_window = 0);
 
 }  // namespace sllm::worker
 

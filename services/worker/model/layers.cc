@@ -3,6 +3,7 @@
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/embedding.h>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/layer_norm.h>
 #include <ATen/ops/linear.h>
 #include <ATen/ops/rsqrt.h>
 
@@ -30,6 +31,20 @@ at::Tensor RMSNorm::Forward(const at::Tensor& x) const {
   const at::Tensor x32 = x.to(at::kFloat);
   const at::Tensor variance = x32.pow(2).mean(-1, /*keepdim=*/true);
   return weight_ * (x32 * at::rsqrt(variance + eps_)).to(x.scalar_type());
+}
+
+LayerNorm::LayerNorm(int64_t dim, double eps, const at::TensorOptions& options) : eps_(eps) {
+  weight_ = RegisterParameter("weight", at::empty({dim}, options));
+  bias_ = RegisterParameter("bias", at::empty({dim}, options));
+}
+
+at::Tensor LayerNorm::Forward(const at::Tensor& x) const {
+  return at::layer_norm(x, {x.size(-1)}, weight_, bias_, eps_);
+}
+
+at::Tensor ProjectLogits(const at::Tensor& hidden, const at::Tensor& indices,
+                         const at::Tensor& weight, const at::Tensor& bias) {
+  return at::linear(hidden.index_select(0, indices), weight, bias).to(at::kFloat);
 }
 
 }  // namespace sllm::worker

@@ -1,5 +1,5 @@
 // Building blocks named as in transformers checkpoints: Linear ("weight", "bias"), Embedding
-// ("weight"), RMSNorm ("weight").
+// ("weight"), RMSNorm ("weight"), LayerNorm ("weight", "bias").
 #ifndef SLLM_SERVICES_WORKER_MODEL_LAYERS_H_
 #define SLLM_SERVICES_WORKER_MODEL_LAYERS_H_
 
@@ -19,6 +19,7 @@ class Linear : public Module {
   // x [..., in_features] -> [..., out_features].
   at::Tensor Forward(const at::Tensor& x) const;
   const at::Tensor& weight() const { return weight_; }
+  const at::Tensor& bias() const { return bias_; }
 
  private:
   at::Tensor weight_;
@@ -49,6 +50,24 @@ class RMSNorm : public Module {
   at::Tensor weight_;
   double eps_;
 };
+
+// torch.nn.LayerNorm over the last dim, with weight and bias.
+class LayerNorm : public Module {
+ public:
+  LayerNorm(int64_t dim, double eps, const at::TensorOptions& options);
+  // x [..., dim] -> [..., dim].
+  at::Tensor Forward(const at::Tensor& x) const;
+
+ private:
+  at::Tensor weight_;
+  at::Tensor bias_;
+  double eps_;
+};
+
+// The float32 logits [N, vocab] of the rows `indices` of `hidden` [T, hidden] through an
+// output projection `weight` [vocab, hidden] (and `bias` [vocab] when defined).
+at::Tensor ProjectLogits(const at::Tensor& hidden, const at::Tensor& indices,
+                         const at::Tensor& weight, const at::Tensor& bias = at::Tensor());
 
 }  // namespace sllm::worker
 

@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include <ATen/TensorOperators.h>
-#include <ATen/ops/linear.h>
 #include <ATen/ops/silu.h>
 #include <c10/core/InferenceMode.h>
 
@@ -19,6 +18,7 @@ LlamaAttention::LlamaAttention(const ModelConfig& config, int64_t layer,
       heads_(config.num_attention_heads),
       kv_heads_(config.num_key_value_heads),
       head_dim_(config.head_dim),
+      window_(config.AttentionWindow(layer)),
       scale_(1.0 / std::sqrt(static_cast<double>(config.head_dim))) {
   const int64_t hidden = config.hidden_size;
   const bool bias = config.attention_bias;
@@ -41,7 +41,7 @@ at::Tensor LlamaAttention::Forward(const at::Tensor& x, const at::Tensor& cos,
   const at::Tensor v = v_proj_->Forward(x).view({t, kv_heads_, head_dim_});
   q = RotaryEmbedding::Apply(q, cos, sin);
   k = RotaryEmbedding::Apply(k, cos, sin);
-  const at::Tensor out = PagedAttention(q, k, v, kv_cache, layer_, metadata, scale_);
+  const at::Tensor out = PagedAttention(q, k, v, kv_cache, layer_, metadata, scale_, window_);
   return o_proj_->Forward(out.reshape({t, heads_ * head_dim_}));
 }
 
@@ -101,12 +101,22 @@ at::Tensor LlamaModel::Forward(const at::Tensor& tokens, const at::Tensor& posit
   return norm_->Forward(h);
 }
 
-absl::StatusOr<std::unique_ptr<LlamaForCausalLM>> LlamaForCausalLM::Create(
-    const ModelConfig& config, const ModelOptions& options) {
+absl::Status CheckSiluActivation(const ModelConfig& config) {
   if (config.hidden_act != "silu" && config.hidden_act != "swish") {
     return absl::UnimplementedError(absl::StrCat(config.architecture, ": hidden_act '",
                                                  config.hidden_act, "' is not supported (silu)"));
   }
+  return absl::OkStatus();
+}
+
+bool IsUnusedLlamaStyleTensor(const ModelConfig& config, std::string_view name) {
+  if (config.tie_word_embeddings && name == "lm_head.weight") return true;
+  return absl::EndsWith(absl::string_view(name.data(), name.size()), ".rotary_emb.inv_freq");
+}
+
+absl::StatusOr<std::unique_ptr<LlamaForCausalLM>> LlamaForCausalLM::Create(
+    const ModelConfig& config, const ModelOptions& options) {
+  if (absl::Status status = CheckSiluActivation(config); !status.ok()) return status;
   return std::unique_ptr<LlamaForCausalLM>(new LlamaForCausalLM(config, options));
 }
 
@@ -125,15 +135,12 @@ at::Tensor LlamaForCausalLM::Forward(const at::Tensor& tokens, const at::Tensor&
                                      const AttentionMetadata& metadata, KVCache& kv_cache) {
   c10::InferenceMode guard;
   const at::Tensor hidden = model_->Forward(tokens, positions, metadata, kv_cache);
-  const at::Tensor selected = hidden.index_select(0, metadata.logits_indices);
-  const at::Tensor& weight =
-      lm_head_ != nullptr ? lm_head_->weight() : model_->embed_tokens().weight();
-  return at::linear(selected, weight).to(at::kFloat);
+  return ProjectLogits(hidden, metadata.logits_indices,
+                       lm_head_ != nullptr ? lm_head_->weight() : model_->embed_tokens().weight());
 }
 
 bool LlamaForCausalLM::IgnoresCheckpointTensor(std::string_view name) const {
-  if (config_.tie_word_embeddings && name == "lm_head.weight") return true;
-  return absl::EndsWith(absl::string_view(name.data(), name.size()), ".rotary_emb.inv_freq");
+  return IsUnusedLlamaStyleTensor(config_, name);
 }
 
 }  // namespace sllm::worker

@@ -8,7 +8,8 @@
 //   model.norm.weight
 //   lm_head.weight            (absent with tie_word_embeddings: embed_tokens is reused)
 // with GQA, head_dim, rope_theta, rope_scaling (linear, llama3), attention_bias and mlp_bias,
-// following transformers' modeling_llama.py.
+// following transformers' modeling_llama.py. MistralForCausalLM is the same tree with a
+// sliding attention window on every layer (modeling_mistral.py), and is built by this class.
 #ifndef SLLM_SERVICES_WORKER_MODEL_LLAMA_H_
 #define SLLM_SERVICES_WORKER_MODEL_LLAMA_H_
 
@@ -30,6 +31,13 @@
 
 namespace sllm::worker {
 
+// Shared by the Llama-style families (Llama, Mistral, EXAONE 4): UNIMPLEMENTED unless the
+// config's hidden_act is SiLU.
+absl::Status CheckSiluActivation(const ModelConfig& config);
+// Checkpoint tensors such a model may find but does not use: a tied lm_head saved anyway,
+// rotary inv_freq buffers of old checkpoints.
+bool IsUnusedLlamaStyleTensor(const ModelConfig& config, std::string_view name);
+
 class LlamaAttention : public Module {
  public:
   LlamaAttention(const ModelConfig& config, int64_t layer, const at::TensorOptions& options);
@@ -39,6 +47,7 @@ class LlamaAttention : public Module {
 
  private:
   int64_t layer_, heads_, kv_heads_, head_dim_;
+  int64_t window_;  // Sliding attention window (Mistral), 0 for full attention.
   double scale_;
   Linear* q_proj_;
   Linear* k_proj_;

@@ -3,17 +3,28 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/status_macros.h"
 #include "services/worker/loader/checkpoint.h"
+#include "services/worker/model/exaone4.h"
 #include "services/worker/model/llama.h"
+#include "services/worker/model/phi.h"
 #include "services/worker/model/weight_loader.h"
 
 namespace sllm::worker {
 
 absl::StatusOr<std::unique_ptr<CausalLM>> CreateCausalLM(const ModelConfig& config,
                                                          const ModelOptions& options) {
-  if (config.architecture == "LlamaForCausalLM") {
+  if (config.architecture == "LlamaForCausalLM" || config.architecture == "MistralForCausalLM") {
     ASSIGN_OR_RETURN(std::unique_ptr<LlamaForCausalLM> llama,
                      LlamaForCausalLM::Create(config, options));
     return std::unique_ptr<CausalLM>(std::move(llama));
+  }
+  if (config.architecture == "Exaone4ForCausalLM") {
+    ASSIGN_OR_RETURN(std::unique_ptr<Exaone4ForCausalLM> exaone,
+                     Exaone4ForCausalLM::Create(config, options));
+    return std::unique_ptr<CausalLM>(std::move(exaone));
+  }
+  if (config.architecture == "PhiForCausalLM") {
+    ASSIGN_OR_RETURN(std::unique_ptr<PhiForCausalLM> phi, PhiForCausalLM::Create(config, options));
+    return std::unique_ptr<CausalLM>(std::move(phi));
   }
   return absl::UnimplementedError(
       absl::StrCat("no model implementation for architecture '", config.architecture, "'"));

@@ -69,7 +69,12 @@ std::pair<at::Tensor, at::Tensor> RotaryEmbedding::CosSin(const at::Tensor& posi
 
 at::Tensor RotaryEmbedding::Apply(const at::Tensor& x, const at::Tensor& cos,
                                   const at::Tensor& sin) {
-  return x * cos + RotateHalf(x) * sin;
+  const int64_t rotary_dim = cos.size(-1);
+  if (rotary_dim == x.size(-1)) return x * cos + RotateHalf(x) * sin;
+  const at::Tensor rot = x.narrow(-1, 0, rotary_dim);
+  return at::cat({rot * cos + RotateHalf(rot) * sin,
+                  x.narrow(-1, rotary_dim, x.size(-1) - rotary_dim)},
+                 -1);
 }
 
 }  // namespace sllm::worker

@@ -28,7 +28,9 @@ class RotaryEmbedding {
   std::pair<at::Tensor, at::Tensor> CosSin(const at::Tensor& positions,
                                            c10::ScalarType dtype) const;
 
-  // x [T, heads, rotary_dim] rotated: x * cos + rotate_half(x) * sin.
+  // x [T, heads, D] with its first rotary_dim = cos.size(-1) dims rotated,
+  // x * cos + rotate_half(x) * sin, and the other D - rotary_dim passed through (partial
+  // rotary, as Phi's query_rot / query_pass).
   static at::Tensor Apply(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
 
   const at::Tensor& inv_freq() const { return inv_freq_; }
