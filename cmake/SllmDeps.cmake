@@ -10,6 +10,8 @@ find_package(gflags REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(ICU REQUIRED COMPONENTS uc i18n data)
 find_package(Boost 1.74 REQUIRED)      # Header-only Asio and Beast (libboost-dev).
+find_package(CURL REQUIRED)           # Hub downloads (libcurl4-openssl-dev).
+find_package(OpenSSL REQUIRED)        # sha256 of downloaded weights (libssl-dev).
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 

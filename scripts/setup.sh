@@ -12,7 +12,7 @@ apt_pkgs=(
   libtorch-dev libblis4-openmp
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev libgoogle-glog-dev libgflags-dev
-  nlohmann-json3-dev libpcre2-dev libicu-dev libbenchmark-dev libboost-dev libcurl4-openssl-dev
+  nlohmann-json3-dev libpcre2-dev libicu-dev libbenchmark-dev libboost-dev libcurl4-openssl-dev libssl-dev
   nodejs python3 python3-grpcio clang libclang-rt-14-dev
 )
 missing=()

@@ -11,6 +11,7 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "services/hub/fake_hub.h"
 
 namespace {
 
@@ -21,14 +22,14 @@ Json ReadJson(const std::string& path) {
   return Json::parse(in);
 }
 
-class GenerateCliTest : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(GenerateCliTest, TextPromptsBatchedGiveTheReferenceIds) {
-  const std::string dir = std::string(SLLM_TESTDATA_DIR) + "/models/" + GetParam();
+// Runs sllm-generate on `model` (a folder or hub id, with `env` assignments before the
+// command) over the reference prompts of `dir` and checks the ids.
+void ExpectReferenceIds(const std::string& dir, const std::string& model, const std::string& env,
+                        const std::string& tag) {
   const Json ref = ReadJson(dir + "/reference/greedy.json");
   const std::filesystem::path tmp =
       std::filesystem::temp_directory_path() /
-      ("sllm_generate_cli_test_" + GetParam() + "_" + std::to_string(::getpid()));
+      ("sllm_generate_cli_test_" + tag + "_" + std::to_string(::getpid()));
   std::filesystem::create_directories(tmp);
   {
     std::ofstream in(tmp / "in.jsonl");
@@ -40,9 +41,9 @@ TEST_P(GenerateCliTest, TextPromptsBatchedGiveTheReferenceIds) {
          << "\n";
     }
   }
-  const std::string command = std::string(SLLM_BIN_DIR) + "/sllm-generate --threads 1 --model " +
-                              dir + " < " + (tmp / "in.jsonl").string() + " > " +
-                              (tmp / "out.jsonl").string();
+  const std::string command = env + " " + std::string(SLLM_BIN_DIR) +
+                              "/sllm-generate --threads 1 --model " + model + " < " +
+                              (tmp / "in.jsonl").string() + " > " + (tmp / "out.jsonl").string();
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
   std::ifstream out(tmp / "out.jsonl");
   std::string line;
@@ -57,6 +58,37 @@ TEST_P(GenerateCliTest, TextPromptsBatchedGiveTheReferenceIds) {
   }
   EXPECT_EQ(i, ref["cases"].size());
   std::filesystem::remove_all(tmp);
+}
+
+class GenerateCliTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GenerateCliTest, TextPromptsBatchedGiveTheReferenceIds) {
+  const std::string dir = std::string(SLLM_TESTDATA_DIR) + "/models/" + GetParam();
+  ExpectReferenceIds(dir, dir, "", GetParam());
+}
+
+// --model by hub id: fetched from a loopback hub into $HF_HOME/hub, then served offline from
+// the cache once the hub is gone.
+TEST(GenerateCliHubTest, LoadsAModelByHubIdThenFromTheCacheOffline) {
+  const std::string dir = std::string(SLLM_TESTDATA_DIR) + "/models/tiny-mistral";
+  const std::filesystem::path home = std::filesystem::temp_directory_path() /
+                                     ("sllm_generate_hf_home_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(home);
+  {
+    sllm::hub::FakeHubOptions options;
+    options.repo_id = "sllm-test/tiny-mistral";
+    options.model_dir = dir;
+    sllm::hub::FakeHub hub(options);
+    ExpectReferenceIds(dir, "sllm-test/tiny-mistral@main",
+                       "HF_ENDPOINT=" + hub.endpoint() + " HF_HOME=" + home.string(), "hub");
+    EXPECT_EQ(hub.Count("GET", "/lfs/"), 1);
+  }
+  EXPECT_TRUE(std::filesystem::exists(home / "hub" / "models--sllm-test--tiny-mistral" / "refs" /
+                                      "main"));
+  ExpectReferenceIds(dir, "sllm-test/tiny-mistral",
+                     "HF_HUB_OFFLINE=1 HF_ENDPOINT=http://127.0.0.1:1 HF_HOME=" + home.string(),
+                     "offline");
+  std::filesystem::remove_all(home);
 }
 
 INSTANTIATE_TEST_SUITE_P(SeedModels, GenerateCliTest,

@@ -12,10 +12,11 @@
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "nlohmann/json.hpp"
+#include "services/hub/model_dir.h"
 #include "services/tokenizer/model_tokenizer.h"
 #include "services/worker/engine/engine.h"
 
-DEFINE_string(model, "", "Hugging Face model folder");
+DEFINE_string(model, "", "Hugging Face model folder, or hub id org/name[@revision]");
 DEFINE_string(device, "cpu", "cpu or cuda:N");
 DEFINE_string(dtype, "float32", "Serving dtype: float32, bfloat16, float16");
 DEFINE_int32(threads, 0, "Intra-op threads (0: all cores)");
@@ -76,7 +77,12 @@ int main(int argc, char** argv) {
                                           : static_cast<int32_t>(std::thread::hardware_concurrency());
   options.scheduler.max_num_batched_tokens = FLAGS_max_num_batched_tokens;
   options.scheduler.block_size = FLAGS_block_size;
-  auto engine = sllm::worker::Engine::Create(FLAGS_model, options);
+  auto model_dir = sllm::hub::ResolveModelDir(FLAGS_model);
+  if (!model_dir.ok()) {
+    std::cerr << "sllm-generate: " << model_dir.status().message() << "\n";
+    return 1;
+  }
+  auto engine = sllm::worker::Engine::Create(*model_dir, options);
   if (!engine.ok()) {
     std::cerr << "sllm-generate: " << engine.status() << "\n";
     return 1;
@@ -113,7 +119,7 @@ int main(int argc, char** argv) {
       }
     } else if (j.contains("prompt") && j["prompt"].is_string()) {
       if (!tokenizer) {
-        auto t = sllm::tokenizer::ModelTokenizer::Load("model", FLAGS_model);
+        auto t = sllm::tokenizer::ModelTokenizer::Load("model", *model_dir);
         if (!t.ok()) {
           fail(std::string(t.status().message()));
           continue;

@@ -26,6 +26,11 @@ std::string BaseName(std::string dir) {
   return slash == std::string::npos ? dir : dir.substr(slash + 1);
 }
 
+// "NAME=DIR" or "DIR" (named after its last path component) as the services' --models entry.
+std::string ModelsEntry(const std::string& model) {
+  return model.find('=') == std::string::npos ? absl::StrCat(BaseName(model), "=", model) : model;
+}
+
 }  // namespace
 
 int FreePort() {
@@ -48,7 +53,10 @@ Cluster::~Cluster() { Stop(); }
 
 std::vector<std::string> Cluster::model_names() const {
   std::vector<std::string> names;
-  for (const auto& m : options_.models) names.push_back(BaseName(m));
+  for (const auto& m : options_.models) {
+    const std::string entry = ModelsEntry(m);
+    names.push_back(entry.substr(0, entry.find('=')));
+  }
   return names;
 }
 
@@ -128,7 +136,7 @@ absl::Status Cluster::WaitServing(int port, const std::string& service) {
 
 absl::Status Cluster::Start() {
   std::vector<std::string> specs;
-  for (const auto& m : options_.models) specs.push_back(absl::StrCat(BaseName(m), "=", m));
+  for (const auto& m : options_.models) specs.push_back(ModelsEntry(m));
   const std::string models = absl::StrJoin(specs, ",");
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
   const int threads = options_.worker_threads > 0

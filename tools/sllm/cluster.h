@@ -14,7 +14,7 @@
 namespace sllm::tools {
 
 struct ClusterOptions {
-  // Model folders served by every worker shard (name = folder name).
+  // Models served by every worker shard: "NAME=DIR", or a folder named after itself.
   std::vector<std::string> models;
   // Worker shards.
   int workers = 2;

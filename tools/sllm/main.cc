@@ -1,5 +1,5 @@
 // sllm: the command-line front of the cluster.
-//   sllm up [--model DIR[,DIR]] [--workers N] [--grpc-port P] [--http-port P]
+//   sllm up [--model DIR|ORG/NAME[@REV][,...]] [--workers N] [--grpc-port P] [--http-port P]
 //                                     start a local cluster, stream a reply, run until Ctrl-C
 //   sllm generate "prompt" [--target HOST:PORT] [--model M] [sampling flags] [--json]
 //   sllm chat --model M [--target HOST:PORT]                  interactive, keeps history, /reset
@@ -17,10 +17,12 @@
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
 #include "sllm/v1/generation.grpc.pb.h"
+#include "services/hub/model_dir.h"
 #include "tools/sllm/cluster.h"
 
 DEFINE_string(model, "",
-              "up: model folders, comma-separated (default: the bundled stories260K); "
+              "up: model folders or hub ids org/name[@revision], comma-separated (default: the "
+              "bundled stories260K); "
               "generate/chat: model name");
 DEFINE_int32(workers, 2, "up: worker shards");
 DEFINE_int32(grpc_port, 0, "up: gateway gRPC port (0: a free one)");
@@ -142,8 +144,19 @@ int Chat() {
 int Up() {
   sllm::tools::ClusterOptions options;
   options.bin_dir = SelfDir();
-  options.models = absl::StrSplit(FLAGS_model.empty() ? std::string(SLLM_DEFAULT_MODEL) : FLAGS_model,
-                                 ',', absl::SkipEmpty());
+  // Hub ids are fetched once here (not by every process), then served from the hub cache
+  // under their id.
+  for (absl::string_view m : absl::StrSplit(
+           FLAGS_model.empty() ? std::string(SLLM_DEFAULT_MODEL) : FLAGS_model, ',',
+           absl::SkipEmpty())) {
+    auto dir = sllm::hub::ResolveModelDir(std::string(m));
+    if (!dir.ok()) {
+      std::cerr << "sllm up: " << dir.status().message() << "\n";
+      return 1;
+    }
+    options.models.push_back(
+        absl::StrCat(sllm::hub::DefaultModelName(std::string(m)), "=", *dir));
+  }
   options.workers = FLAGS_workers;
   options.grpc_port = FLAGS_grpc_port;
   options.http_port = FLAGS_http_port;

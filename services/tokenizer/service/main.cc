@@ -5,6 +5,7 @@
 #include "glog/logging.h"
 #include "services/common/flags.h"
 #include "services/common/server.h"
+#include "services/hub/model_dir.h"
 #include "services/tokenizer/service/tokenizer_core.h"
 #include "services/tokenizer/service/tokenizer_service.h"
 
@@ -24,6 +25,15 @@ int main(int argc, char** argv) {
   if (!specs.ok()) {
     LOG(ERROR) << specs.status().message();
     return 2;
+  }
+  // Hub ids (org/name[@revision]) become their snapshot folders in the hub cache.
+  for (auto& spec : *specs) {
+    auto dir = sllm::hub::ResolveModelDir(spec.dir);
+    if (!dir.ok()) {
+      LOG(ERROR) << dir.status().message();
+      return 1;
+    }
+    spec.dir = *dir;
   }
   auto core = sllm::tokenizer::TokenizerCore::Load(*specs);
   if (!core.ok()) {

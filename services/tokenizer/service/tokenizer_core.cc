@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "services/common/status_macros.h"
+#include "services/hub/model_dir.h"
 #include "services/tokenizer/jinja/chat_prompt.h"
 #include "services/tokenizer/service/chat_input.h"
 #include "services/tokenizer/unicode.h"
@@ -40,10 +41,7 @@ absl::StatusOr<std::vector<ModelSpec>> ParseModelSpecs(const std::string& flag) 
       spec.dir = std::string(item.substr(eq + 1));
     } else {
       spec.dir = std::string(item);
-      spec.name = std::filesystem::path(spec.dir).lexically_normal().filename().string();
-      if (spec.name.empty()) {
-        spec.name = std::filesystem::path(spec.dir).lexically_normal().parent_path().filename();
-      }
+      spec.name = hub::DefaultModelName(spec.dir);
     }
     if (spec.name.empty() || spec.dir.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("--models entry '", std::string(item),

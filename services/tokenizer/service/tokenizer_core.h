@@ -26,8 +26,9 @@ struct ModelSpec {
   std::optional<std::string> chat_template;
 };
 
-// Parses "name=DIR,DIR2,..." (a bare DIR is named after its last path component); an entry may
-// end in ":template=FILE" to give the model a chat template file.
+// Parses "name=DIR,DIR2,..." (a bare DIR is named after its last path component, a hub id
+// org/name[@rev] after org/name); an entry may end in ":template=FILE" to give the model a chat
+// template file.
 absl::StatusOr<std::vector<ModelSpec>> ParseModelSpecs(const std::string& flag);
 
 class TokenizerCore {

@@ -10,9 +10,12 @@
 #include "glog/logging.h"
 #include "services/common/flags.h"
 #include "services/common/server.h"
+#include "services/hub/model_dir.h"
 #include "services/worker/service/worker_service.h"
 
-DEFINE_string(models, "", "Models to serve: comma-separated NAME=DIR (or DIR, named after it)");
+DEFINE_string(models, "",
+              "Models to serve: comma-separated NAME=DIR (or DIR, named after it); DIR may be a "
+              "hub id org/name[@revision]");
 DEFINE_int32(shard_id, 0, "This shard's id");
 DEFINE_string(device, "cpu", "cpu or cuda:N");
 DEFINE_string(dtype, "float32", "Serving dtype: float32, bfloat16, float16");
@@ -24,17 +27,6 @@ DEFINE_int32(block_size, 16, "KV-cache block size in tokens");
 DEFINE_int64(kv_cache_tokens, 0, "KV-cache size in tokens (0: max_num_seqs x context, <= 64Ki)");
 DEFINE_int32(max_model_len, 0, "Context length served (0: the model's)");
 DEFINE_double(stall_seconds, 30, "Not ready when a busy engine has not stepped for this long");
-
-namespace {
-
-std::string BaseName(const std::string& dir) {
-  std::string d = dir;
-  while (d.size() > 1 && d.back() == '/') d.pop_back();
-  const size_t slash = d.rfind('/');
-  return slash == std::string::npos ? d : d.substr(slash + 1);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   sllm::SetServerFlagDefaults(/*port=*/50061, /*metrics_port=*/9092);
@@ -56,8 +48,14 @@ int main(int argc, char** argv) {
     auto s = std::make_unique<sllm::worker::ServedEngine>();
     std::string spec(item);
     const size_t eq = spec.find('=');
-    const std::string dir = eq == std::string::npos ? spec : spec.substr(eq + 1);
-    s->name = eq == std::string::npos ? BaseName(dir) : spec.substr(0, eq);
+    const std::string source = eq == std::string::npos ? spec : spec.substr(eq + 1);
+    s->name = eq == std::string::npos ? sllm::hub::DefaultModelName(source) : spec.substr(0, eq);
+    // A hub id (org/name[@revision]) is fetched into the hub cache, or found there.
+    auto dir = sllm::hub::ResolveModelDir(source);
+    if (!dir.ok()) {
+      LOG(ERROR) << dir.status().message();
+      return 1;
+    }
     s->dtype = FLAGS_dtype;
     s->device = FLAGS_device;
     sllm::worker::EngineOptions options;
@@ -78,7 +76,7 @@ int main(int argc, char** argv) {
       metrics->step_duration.Observe(st.seconds);
       metrics->batch_size.Observe(st.batch_size);
     };
-    auto engine = sllm::worker::Engine::Create(dir, options);
+    auto engine = sllm::worker::Engine::Create(*dir, options);
     if (!engine.ok()) {
       LOG(ERROR) << "model '" << s->name << "': " << engine.status();
       return 1;
