@@ -80,7 +80,13 @@ void StopExposer(std::unique_ptr<prometheus::Exposer> exposer, const std::string
 }  // namespace
 
 ServiceRunner::ServiceRunner(ServerOptions options)
-    : options_(std::move(options)), registry_(std::make_shared<prometheus::Registry>()) {}
+    : options_(std::move(options)),
+      registry_(std::make_shared<prometheus::Registry>()),
+      serving_gauge_(prometheus::BuildGauge()
+                         .Name("sllm_service_serving")
+                         .Help("1 while the named gRPC service reports SERVING on "
+                               "grpc.health.v1, else 0")
+                         .Register(*registry_)) {}
 
 ServiceRunner::~ServiceRunner() {
   Shutdown();
@@ -187,6 +193,7 @@ void ServiceRunner::SetServing(const std::string& service, bool serving) {
   std::lock_guard<std::mutex> lock(mu_);
   if (draining_) return;
   health_[service] = serving;
+  if (!service.empty()) serving_gauge_.Add({{"service", service}}).Set(serving ? 1 : 0);
   if (started_) server_->GetHealthCheckService()->SetServingStatus(service, serving);
 }
 
@@ -237,6 +244,9 @@ void ServiceRunner::Drain(int signal_number) {
     draining_ = true;
     // Every service, and the server as a whole, reports NOT_SERVING from now on.
     server_->GetHealthCheckService()->Shutdown();
+    for (const auto& [service, serving] : health_) {
+      if (!service.empty()) serving_gauge_.Add({{"service", service}}).Set(0);
+    }
   }
   LOG(INFO) << (signal_number != 0 ? absl::StrCat("received ", strsignal(signal_number))
                                    : std::string("shutdown requested"))

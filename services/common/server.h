@@ -23,6 +23,8 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 
 namespace prometheus {
@@ -87,6 +89,8 @@ class ServiceRunner {
   // Sets the health of `service` (a full service name; "" is the whole server) as reported by
   // grpc.health.v1.Health. Before Start() the value is kept and applied at start. Ignored once
   // shutdown has begun (everything is then NOT_SERVING).
+  // A named service's status is also exported as the gauge sllm_service_serving{service} (1 or
+  // 0; every one turns 0 when the drain begins), so that alerts see readiness.
   void SetServing(const std::string& service, bool serving);
 
   // Begins the graceful shutdown from any thread (not from a signal handler) and returns at
@@ -112,6 +116,7 @@ class ServiceRunner {
 
   const ServerOptions options_;
   const std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Gauge>& serving_gauge_;  // sllm_service_serving{service}
   std::vector<grpc::Service*> services_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<grpc::Server> server_;

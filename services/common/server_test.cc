@@ -94,6 +94,14 @@ TEST(ServiceRunnerTest, HealthReflectionMetricsAndShutdown) {
   EXPECT_NE(scrape.find("# TYPE sllm_test_events_total counter"), std::string::npos) << scrape;
   EXPECT_NE(scrape.find("sllm_test_events_total{kind=\"startup\"} 1"), std::string::npos)
       << scrape;
+  // Health of each named service as a gauge: SetServing(true) above made it 1.
+  EXPECT_NE(scrape.find("sllm_service_serving{service=\"sllm.v1.TokenizerService\"} 1"),
+            std::string::npos)
+      << scrape;
+  runner.SetServing("sllm.v1.TokenizerService", false);
+  EXPECT_NE(testing::HttpGet(runner.metrics_port(), "/metrics")
+                .find("sllm_service_serving{service=\"sllm.v1.TokenizerService\"} 0"),
+            std::string::npos);
 
   // Shutdown: Wait() returns, and the server no longer answers.
   EXPECT_FALSE(runner.draining());

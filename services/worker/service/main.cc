@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
     options.scheduler.max_num_batched_tokens = FLAGS_max_num_batched_tokens;
     options.scheduler.max_waiting = FLAGS_max_waiting;
     options.scheduler.block_size = FLAGS_block_size;
-    s->metrics = std::make_unique<sllm::worker::WorkerMetrics>(runner.registry(), s->name);
+    s->metrics = std::make_unique<sllm::worker::WorkerMetrics>(
+        runner.registry(), s->name, std::to_string(FLAGS_shard_id));
     sllm::worker::WorkerMetrics* metrics = s->metrics.get();
     options.on_step = [metrics](const sllm::worker::StepStats& st) {
       metrics->step_duration.Observe(st.seconds);

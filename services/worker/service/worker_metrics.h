@@ -1,4 +1,5 @@
-// The worker's Prometheus metrics, with the design's names and a `model` label.
+// The worker's Prometheus metrics, with the design's names, a `model` label and (when given) a
+// `shard` label on every series, so that one Prometheus query can compare shards.
 #ifndef SLLM_SERVICES_WORKER_SERVICE_WORKER_METRICS_H_
 #define SLLM_SERVICES_WORKER_SERVICE_WORKER_METRICS_H_
 
@@ -13,7 +14,10 @@ namespace sllm::worker {
 
 class WorkerMetrics {
  public:
-  WorkerMetrics(prometheus::Registry& registry, const std::string& model);
+  // `shard` (e.g. "0") becomes a constant label of every family; empty: no shard label. All
+  // WorkerMetrics on one registry must give the same shard.
+  WorkerMetrics(prometheus::Registry& registry, const std::string& model,
+                const std::string& shard = "");
 
   prometheus::Histogram& ttft;            // sllm_time_to_first_token_seconds
   prometheus::Histogram& itl;             // sllm_inter_token_latency_seconds
