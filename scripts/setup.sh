@@ -14,6 +14,7 @@ apt_pkgs=(
   prometheus-cpp-dev libgtest-dev libgmock-dev libgoogle-glog-dev libgflags-dev
   nlohmann-json3-dev libpcre2-dev libicu-dev libbenchmark-dev libboost-dev libcurl4-openssl-dev libssl-dev
   nodejs python3 python3-grpcio clang libclang-rt-14-dev
+  prometheus yamllint python3-yaml
 )
 missing=()
 for p in "${apt_pkgs[@]}"; do
@@ -23,6 +24,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# The Debian prometheus package enables a system service; the deploy tests start their own
+# server on loopback, so keep the packaged one (and its node exporter) off where systemd runs.
+if [ -d /run/systemd/system ]; then
+  $sudo_cmd systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
 fi
 # Debian's nodejs ships npm separately; NodeSource's nodejs bundles it (and conflicts with it).
 if ! command -v npm >/dev/null; then
