@@ -2,6 +2,8 @@
 // HTTP API over the tokenizer service and a set of worker shards.
 //   sllm-gateway --tokenizer 127.0.0.1:50051 --workers 127.0.0.1:50061,127.0.0.1:50062
 //   sllm-gateway --tokenizer tokenizer:50051 --workers_dns sllm-worker:50061   (Kubernetes)
+#include <cstdlib>
+
 #include "absl/strings/str_split.h"
 #include "gateway/server/gateway_server.h"
 #include "gflags/gflags.h"
@@ -20,6 +22,11 @@ DEFINE_int32(max_body_mb, 8, "Largest HTTP request body (MiB)");
 DEFINE_double(request_timeout_seconds, 600, "Longest a request may run");
 DEFINE_int32(max_tokens_cap, 8192, "Largest max_tokens a request may ask for");
 DEFINE_int32(max_stop_strings, 16, "Most stop strings per request");
+DEFINE_string(api_keys_file, "",
+              "API keys, one per line (NAME:SECRET or SECRET); also read from $SLLM_API_KEYS "
+              "(comma-separated). None: no authentication");
+DEFINE_double(key_rate_limit_rpm, 0, "Requests per minute per API key (0: unlimited)");
+DEFINE_int32(key_max_in_flight, 0, "Requests in flight per API key (0: unlimited)");
 
 int main(int argc, char** argv) {
   sllm::SetServerFlagDefaults(/*port=*/50050, /*metrics_port=*/9090);
@@ -46,6 +53,24 @@ int main(int argc, char** argv) {
   o.http.io_threads = FLAGS_http_threads;
   o.http.max_body_bytes = static_cast<size_t>(FLAGS_max_body_mb) << 20;
   o.openai.request_timeout = absl::Seconds(FLAGS_request_timeout_seconds);
+  if (!FLAGS_api_keys_file.empty()) {
+    auto keys = sllm::gateway::LoadApiKeyFile(FLAGS_api_keys_file);
+    if (!keys.ok()) {
+      LOG(ERROR) << keys.status().message();
+      return 2;
+    }
+    o.api_keys = std::move(*keys);
+  }
+  if (const char* env = std::getenv("SLLM_API_KEYS"); env != nullptr && *env != '\0') {
+    auto keys = sllm::gateway::ParseApiKeys(env, ',', "SLLM_API_KEYS");
+    if (!keys.ok()) {
+      LOG(ERROR) << keys.status().message();
+      return 2;
+    }
+    o.api_keys.insert(o.api_keys.end(), keys->begin(), keys->end());
+  }
+  o.api_key_limits.requests_per_minute = FLAGS_key_rate_limit_rpm;
+  o.api_key_limits.max_in_flight = FLAGS_key_max_in_flight;
 
   sllm::gateway::GatewayServer server(o);
   if (auto st = server.Start(); !st.ok()) {

@@ -19,10 +19,20 @@ grpc::Status ToGrpc(const absl::Status& st, grpc::ServerContext* ctx = nullptr) 
 }  // namespace
 
 GenerationService::GenerationService(Pipeline& pipeline, prometheus::Registry& registry,
-                                     GatewayMetrics& gateway_metrics)
+                                     GatewayMetrics& gateway_metrics, ApiKeyAuth* auth)
     : pipeline_(pipeline),
       metrics_(registry, v1::Generation::service_full_name()),
-      gateway_metrics_(gateway_metrics) {}
+      gateway_metrics_(gateway_metrics),
+      auth_(auth) {}
+
+absl::StatusOr<ApiKeyAuth::Lease> GenerationService::Authorize(grpc::ServerContext* ctx) {
+  if (auth_ == nullptr || !auth_->enabled()) return ApiKeyAuth::Lease();
+  const auto& metadata = ctx->client_metadata();
+  auto it = metadata.find("authorization");
+  const std::string value =
+      it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
+  return auth_->Admit(value);
+}
 
 PipelineRequest GenerationService::FromGenerate(const v1::GenerateRequest& r) {
   PipelineRequest p;
@@ -97,29 +107,43 @@ grpc::Status GenerationService::RunStream(grpc::ServerContext* ctx, const Pipeli
 
 grpc::Status GenerationService::Generate(grpc::ServerContext* ctx, const v1::GenerateRequest* r,
                                          v1::GenerateResponse* response) {
-  return RunUnary(ctx, FromGenerate(*r), response, metrics_.Start("Generate"));
+  auto scope = metrics_.Start("Generate");
+  auto lease = Authorize(ctx);
+  if (!lease.ok()) return scope.Finish(ToGrpc(lease.status(), ctx));
+  return RunUnary(ctx, FromGenerate(*r), response, std::move(scope));
 }
 
 grpc::Status GenerationService::GenerateStream(
     grpc::ServerContext* ctx, const v1::GenerateRequest* r,
     grpc::ServerWriter<v1::GenerateStreamResponse>* writer) {
-  return RunStream(ctx, FromGenerate(*r), writer, metrics_.Start("GenerateStream"));
+  auto scope = metrics_.Start("GenerateStream");
+  auto lease = Authorize(ctx);
+  if (!lease.ok()) return scope.Finish(ToGrpc(lease.status(), ctx));
+  return RunStream(ctx, FromGenerate(*r), writer, std::move(scope));
 }
 
 grpc::Status GenerationService::Chat(grpc::ServerContext* ctx, const v1::ChatRequest* r,
                                      v1::GenerateResponse* response) {
-  return RunUnary(ctx, FromChat(*r), response, metrics_.Start("Chat"));
+  auto scope = metrics_.Start("Chat");
+  auto lease = Authorize(ctx);
+  if (!lease.ok()) return scope.Finish(ToGrpc(lease.status(), ctx));
+  return RunUnary(ctx, FromChat(*r), response, std::move(scope));
 }
 
 grpc::Status GenerationService::ChatStream(grpc::ServerContext* ctx, const v1::ChatRequest* r,
                                            grpc::ServerWriter<v1::GenerateStreamResponse>* writer) {
-  return RunStream(ctx, FromChat(*r), writer, metrics_.Start("ChatStream"));
+  auto scope = metrics_.Start("ChatStream");
+  auto lease = Authorize(ctx);
+  if (!lease.ok()) return scope.Finish(ToGrpc(lease.status(), ctx));
+  return RunStream(ctx, FromChat(*r), writer, std::move(scope));
 }
 
 grpc::Status GenerationService::ListModels(grpc::ServerContext* ctx,
                                            const v1::ListModelsRequest* request,
                                            v1::ListModelsResponse* response) {
   auto scope = metrics_.Start("ListModels");
+  auto lease = Authorize(ctx);
+  if (!lease.ok()) return scope.Finish(ToGrpc(lease.status(), ctx));
   for (const ModelInfo& m : pipeline_.shards().Models()) {
     auto* card = response->add_models();
     card->set_id(m.name);
@@ -156,6 +180,8 @@ grpc::Status GenerationService::Tokenize(grpc::ServerContext* ctx,
                                          const v1::TokenizeRequest* r,
                                          v1::TokenizeResponse* response) {
   auto scope = metrics_.Start("Tokenize");
+  auto lease = Authorize(ctx);
+  if (!lease.ok()) return scope.Finish(ToGrpc(lease.status(), ctx));
   std::optional<bool> add_special;
   if (r->has_add_special_tokens()) add_special = r->add_special_tokens();
   auto result = EncodeFor(ctx, r->model(), &r->text(), r->has_chat() ? &r->chat() : nullptr,
@@ -173,6 +199,8 @@ grpc::Status GenerationService::CountTokens(grpc::ServerContext* ctx,
                                             const v1::CountTokensRequest* r,
                                             v1::CountTokensResponse* response) {
   auto scope = metrics_.Start("CountTokens");
+  auto lease = Authorize(ctx);
+  if (!lease.ok()) return scope.Finish(ToGrpc(lease.status(), ctx));
   auto result = EncodeFor(ctx, r->model(), &r->text(), r->has_chat() ? &r->chat() : nullptr,
                           std::nullopt, false);
   if (!result.ok()) return scope.Finish(ToGrpc(result.status()));

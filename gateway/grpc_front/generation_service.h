@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "gateway/auth/api_keys.h"
 #include "gateway/core/pipeline.h"
 #include "services/common/metrics.h"
 #include "sllm/v1/generation.grpc.pb.h"
@@ -15,9 +16,10 @@ namespace sllm::gateway {
 
 class GenerationService final : public v1::Generation::Service {
  public:
-  // `gateway_metrics` is shared with the HTTP front.
+  // `gateway_metrics` is shared with the HTTP front. With `auth` (and keys in it) every RPC
+  // needs metadata "authorization: Bearer <key>" and counts against the key's limits.
   GenerationService(Pipeline& pipeline, prometheus::Registry& registry,
-                    GatewayMetrics& gateway_metrics);
+                    GatewayMetrics& gateway_metrics, ApiKeyAuth* auth = nullptr);
 
   grpc::Status Generate(grpc::ServerContext* ctx, const v1::GenerateRequest* request,
                         v1::GenerateResponse* response) override;
@@ -39,6 +41,8 @@ class GenerationService final : public v1::Generation::Service {
   absl::StatusOr<std::pair<v1::EncodeResponse, uint32_t>> EncodeFor(
       grpc::ServerContext* ctx, const std::string& model, const std::string* text,
       const v1::ChatInput* chat, std::optional<bool> add_special_tokens, bool return_offsets);
+  // The caller's API-key lease, held for the whole call, or why it is refused.
+  absl::StatusOr<ApiKeyAuth::Lease> Authorize(grpc::ServerContext* ctx);
   PipelineRequest FromGenerate(const v1::GenerateRequest& r);
   PipelineRequest FromChat(const v1::ChatRequest& r);
   grpc::Status RunUnary(grpc::ServerContext* ctx, const PipelineRequest& p,
@@ -50,6 +54,7 @@ class GenerationService final : public v1::Generation::Service {
   Pipeline& pipeline_;
   RpcMetrics metrics_;
   GatewayMetrics& gateway_metrics_;
+  ApiKeyAuth* const auth_;
   std::atomic<uint64_t> next_id_{1};
 };
 

@@ -46,6 +46,7 @@ class OpenAiService::Reply {
     if (const int retry = RetryAfterSeconds(status); retry > 0) {
       headers.emplace_back("Retry-After", std::to_string(retry));
     }
+    if (m.http_status == 401) headers.emplace_back("WWW-Authenticate", "Bearer");
     if (ex.client_gone()) {
       Record(m.http_status);
       return;
@@ -70,7 +71,7 @@ class OpenAiService::Reply {
 
 OpenAiService::OpenAiService(Pipeline& pipeline, GatewayMetrics& metrics,
                              prometheus::Registry& registry, std::function<bool()> ready,
-                             OpenAiServiceOptions options)
+                             OpenAiServiceOptions options, ApiKeyAuth* auth)
     : pipeline_(pipeline),
       metrics_(metrics),
       requests_(prometheus::BuildCounter()
@@ -83,6 +84,7 @@ OpenAiService::OpenAiService(Pipeline& pipeline, GatewayMetrics& metrics,
                    .Register(registry)),
       ready_(std::move(ready)),
       options_(options),
+      auth_(auth),
       id_seed_(std::random_device()()) {}
 
 OpenAiService::~OpenAiService() {
@@ -139,6 +141,7 @@ void OpenAiService::Handle(std::shared_ptr<http::HttpExchange> ex) {
   } else if (path == "/v1/models" || absl::StartsWith(AbslView(path), "/v1/models/")) {
     if (!only("GET", "/v1/models")) return;
     Reply reply(*this, "/v1/models");
+    if (!Authorize(*ex, reply)) return;
     ListModels(*ex, reply,
                path == "/v1/models" ? std::string_view() : std::string_view(path).substr(11));
   } else if (path == "/v1/chat/completions") {
@@ -155,6 +158,16 @@ void OpenAiService::Handle(std::shared_ptr<http::HttpExchange> ex) {
                   "completions, /v1/completions, /v1/responses, /v1/models, /health, /ready")),
                   "unknown_route"));
   }
+}
+
+std::optional<ApiKeyAuth::Lease> OpenAiService::Authorize(http::HttpExchange& ex, Reply& reply) {
+  if (auth_ == nullptr) return ApiKeyAuth::Lease();
+  auto lease = auth_->Admit(ex.request().Header("authorization"));
+  if (!lease.ok()) {
+    reply.Error(ex, lease.status());
+    return std::nullopt;
+  }
+  return std::move(*lease);
 }
 
 void OpenAiService::ListModels(http::HttpExchange& ex, Reply& reply, std::string_view id) {
@@ -188,6 +201,9 @@ void OpenAiService::Generate(std::shared_ptr<http::HttpExchange> ex, const std::
     reply->Error(*ex, absl::UnavailableError("the gateway is shutting down"));
     return;
   }
+  // Held until the generation ends: it counts against the key's in-flight cap.
+  std::optional<ApiKeyAuth::Lease> lease = Authorize(*ex, *reply);
+  if (!lease) return;
   const std::string_view type = r.Header("content-type");
   if (!type.empty() && !absl::StartsWith(AbslView(type), "application/json")) {
     reply->Error(*ex, absl::InvalidArgumentError(absl::StrCat(
@@ -199,8 +215,9 @@ void OpenAiService::Generate(std::shared_ptr<http::HttpExchange> ex, const std::
     ++running_;
   }
   try {
-    std::thread([this, ex, reply, api]() mutable {
+    std::thread([this, ex, reply, api, lease = std::move(*lease)]() mutable {
       RunGeneration(std::move(ex), std::move(reply), api);
+      lease = ApiKeyAuth::Lease();
       std::lock_guard<std::mutex> lock(mu_);
       if (--running_ == 0) idle_.notify_all();
     }).detach();

@@ -2,6 +2,9 @@
 //   POST /v1/chat/completions, /v1/completions, /v1/responses  (JSON, or SSE when "stream")
 //   GET  /v1/models, /v1/models/{id}
 //   GET  /health (the process is up), /ready (it can serve: not draining, a model is served)
+// With API keys, every /v1/ route needs "Authorization: Bearer <key>" (401 otherwise) and counts
+// against the key's rate and in-flight limits (429 + Retry-After); /health and /ready stay open
+// for probes.
 // Errors use the one mapping table (error_mapping.h) and OpenAI's error body. A generation runs
 // on a thread of its own (the pipeline's calls block); the HTTP connection stays on the
 // event loop. A client that disconnects cancels its request on every hop; a request's deadline
@@ -15,9 +18,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "absl/time/time.h"
+#include "gateway/auth/api_keys.h"
 #include "gateway/core/gateway_metrics.h"
 #include "gateway/core/pipeline.h"
 #include "gateway/http/http_server.h"
@@ -39,7 +44,8 @@ class OpenAiService {
   // `ready` says whether the gateway is ready (not draining); `registry` gets
   // sllm_http_requests_total{route,status} and sllm_http_request_latency_seconds{route}.
   OpenAiService(Pipeline& pipeline, GatewayMetrics& metrics, prometheus::Registry& registry,
-                std::function<bool()> ready, OpenAiServiceOptions options = {});
+                std::function<bool()> ready, OpenAiServiceOptions options = {},
+                ApiKeyAuth* auth = nullptr);
   ~OpenAiService();  // Waits for the generations in progress.
 
   // The HttpServer handler.
@@ -54,6 +60,8 @@ class OpenAiService {
                 OpenAiApi api);
   void RunGeneration(std::shared_ptr<http::HttpExchange> exchange, std::shared_ptr<Reply> reply,
                      OpenAiApi api);
+  // The request's API-key lease; on refusal answers it (401 / 429) and returns nullopt.
+  std::optional<ApiKeyAuth::Lease> Authorize(http::HttpExchange& exchange, Reply& reply);
   void ListModels(http::HttpExchange& exchange, Reply& reply, std::string_view id);
   absl::Time Deadline(const http::HttpRequest& request) const;
   std::string NextId();
@@ -64,6 +72,7 @@ class OpenAiService {
   prometheus::Family<prometheus::Histogram>& latency_;
   const std::function<bool()> ready_;
   const OpenAiServiceOptions options_;
+  ApiKeyAuth* const auth_;
   const uint64_t id_seed_;
   std::atomic<uint64_t> next_id_{1};
 

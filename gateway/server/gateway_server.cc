@@ -12,11 +12,12 @@ GatewayServer::GatewayServer(GatewayServerOptions options)
       shards_(options_.shards),
       pipeline_(grpc::CreateChannel(options_.tokenizer_target, grpc::InsecureChannelCredentials()),
                 shards_, options_.limits, &metrics_),
-      grpc_service_(pipeline_, runner_.registry(), metrics_) {
+      auth_(options_.api_keys, options_.api_key_limits),
+      grpc_service_(pipeline_, runner_.registry(), metrics_, &auth_) {
   if (options_.http.port >= 0) {
     openai_ = std::make_unique<OpenAiService>(
         pipeline_, metrics_, runner_.registry(), [this] { return !runner_.draining(); },
-        options_.openai);
+        options_.openai, &auth_);
     http_ = std::make_unique<http::HttpServer>(
         options_.http, [this](std::shared_ptr<http::HttpExchange> ex) {
           openai_->Handle(std::move(ex));

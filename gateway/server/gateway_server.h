@@ -6,8 +6,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "gateway/auth/api_keys.h"
 #include "gateway/core/gateway_metrics.h"
 #include "gateway/core/pipeline.h"
 #include "gateway/core/shard_pool.h"
@@ -25,6 +27,9 @@ struct GatewayServerOptions {
   GatewayLimits limits;
   http::HttpServerOptions http;   // The OpenAI front; port -1 disables it.
   OpenAiServiceOptions openai;
+  // API keys for both fronts (none: no authentication) and their per-key limits.
+  std::vector<ApiKeyEntry> api_keys;
+  ApiKeyLimits api_key_limits;
 };
 
 class GatewayServer {
@@ -52,6 +57,7 @@ class GatewayServer {
   GatewayMetrics metrics_;
   ShardPool shards_;
   Pipeline pipeline_;
+  ApiKeyAuth auth_;
   GenerationService grpc_service_;
   std::unique_ptr<OpenAiService> openai_;
   std::unique_ptr<http::HttpServer> http_;
