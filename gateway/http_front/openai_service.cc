@@ -36,8 +36,8 @@ class OpenAiService::Reply {
 
   void Json(http::HttpExchange& ex, int status, std::string body,
             const http::Headers& headers = kJsonHeaders) {
+    Record(status);  // Before the reply: a client that has it sees it counted.
     ex.Respond(status, "application/json", std::move(body), headers);
-    Record(status);
   }
 
   void Error(http::HttpExchange& ex, const absl::Status& status) {

@@ -499,7 +499,13 @@ TEST_F(GatewayServerTest, MetricsCountWhatHappened) {
     Post("/v1/completions", {{"model", "stories260K"}, {"prompt", "Once"}, {"max_tokens", 4}});
   }
   Post("/v1/completions", {{"model", "nope"}, {"prompt", "Once"}}, 404);
-  const std::string after = testing::HttpGet(gateway_->metrics_port(), "/metrics");
+  // A generation thread leaves the in-flight gauge just after its reply went out.
+  std::string after = testing::HttpGet(gateway_->metrics_port(), "/metrics");
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (Sample(after, "sllm_gateway_requests_in_flight", {"front=\"http\""}) != 0 &&
+         Clock::now() < deadline) {
+    after = testing::HttpGet(gateway_->metrics_port(), "/metrics");
+  }
   EXPECT_EQ(Sample(after, "sllm_http_requests_total",
                    {"route=\"/v1/completions\"", "status=\"200\""}), ok + 3);
   EXPECT_GE(Sample(after, "sllm_http_requests_total",
