@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "services/common/status_macros.h"
+#include "services/tokenizer/unicode.h"
 
 namespace sllm::tokenizer {
 namespace {
@@ -120,6 +121,9 @@ absl::Status Tokenizer::TokenizeSegment(const NormalizedString& segment, bool tr
 
 absl::StatusOr<Encoding> Tokenizer::Encode(std::string_view text,
                                            const EncodeOptions& options) const {
+  // Every stage below walks UTF-8 sequences by their lead byte; a truncated one would send it
+  // past the end of the text.
+  RETURN_IF_ERROR(ValidateUtf8(text, "text"));
   const bool track = options.return_offsets;
   thread_local std::vector<Segment> segments;
   RETURN_IF_ERROR(added_.Extract(text, normalizer_.get(), track, segments));

@@ -43,7 +43,7 @@ class Tokenizer {
   static absl::StatusOr<std::unique_ptr<Tokenizer>> FromJson(std::string_view json_text);
   static absl::StatusOr<std::unique_ptr<Tokenizer>> FromFile(const std::string& path);
 
-  // Encodes valid UTF-8 `text` (callers validate it; see ValidateUtf8).
+  // Encodes UTF-8 `text`; text that is not valid UTF-8 is INVALID_ARGUMENT (see ValidateUtf8).
   absl::StatusOr<Encoding> Encode(std::string_view text, const EncodeOptions& options) const;
 
   // Decodes ids to text. An id outside the vocabulary is INVALID_ARGUMENT naming it.

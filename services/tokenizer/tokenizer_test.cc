@@ -76,6 +76,24 @@ TEST(TokenizerTest, OutOfVocabularyIdIsNamed) {
   EXPECT_EQ(d.status().message(), "token id 999999 is outside the vocabulary (size 32000)");
 }
 
+// Found by tests/fuzz/tokenizer_fuzz: a truncated UTF-8 sequence sent the Prepend normalizer's
+// offset tracking past the end of its alignment table. Encode now refuses text that is not
+// valid UTF-8 instead of trusting every caller to have checked.
+TEST(TokenizerTest, InvalidUtf8IsAnErrorNotAnOverread) {
+  auto m = ModelTokenizer::Load("stories260K", std::string(SLLM_MODELS_DIR) + "/stories260K");
+  ASSERT_TRUE(m.ok()) << m.status();
+  for (bool offsets : {false, true}) {
+    for (std::string_view text : {std::string_view("\xF0\x00", 2), std::string_view("ab\xE3\x81"),
+                                  std::string_view("\xC3")}) {
+      auto e = (*m)->tokenizer().Encode(text, {.return_offsets = offsets});
+      ASSERT_FALSE(e.ok()) << text;
+      EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+      EXPECT_NE(e.status().message().find("text is not valid UTF-8"), std::string_view::npos)
+          << e.status();
+    }
+  }
+}
+
 TEST(TokenizerTest, UnsupportedComponentsFailByName) {
   auto t = Tokenizer::FromJson(R"({"model": {"type": "Unigram", "vocab": []}})");
   ASSERT_FALSE(t.ok());
