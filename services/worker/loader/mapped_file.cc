@@ -47,11 +47,16 @@ absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& 
     data = static_cast<const uint8_t*>(mapped);
   }
   ::close(fd);  // The mapping stays valid without the descriptor.
-  return std::unique_ptr<MappedFile>(new MappedFile(path, data, size));
+  return std::unique_ptr<MappedFile>(new MappedFile(path, data, size, /*owned=*/true));
+}
+
+std::unique_ptr<MappedFile> MappedFile::Borrow(std::string name, const uint8_t* data,
+                                               size_t size) {
+  return std::unique_ptr<MappedFile>(new MappedFile(std::move(name), data, size, /*owned=*/false));
 }
 
 MappedFile::~MappedFile() {
-  if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (owned_ && data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
 }  // namespace sllm::worker

@@ -16,6 +16,9 @@ class MappedFile {
   // Maps `path` read-only. Errors name the path and the system error. An empty file maps to
   // size() == 0 and data() == nullptr.
   static absl::StatusOr<std::unique_ptr<MappedFile>> Open(const std::string& path);
+  // Wraps `size` bytes at `data` that the caller owns and keeps alive (nothing is unmapped);
+  // `name` stands for the path in messages. For parsing files held in memory (the fuzzers).
+  static std::unique_ptr<MappedFile> Borrow(std::string name, const uint8_t* data, size_t size);
 
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
@@ -26,12 +29,13 @@ class MappedFile {
   const std::string& path() const { return path_; }
 
  private:
-  MappedFile(std::string path, const uint8_t* data, size_t size)
-      : path_(std::move(path)), data_(data), size_(size) {}
+  MappedFile(std::string path, const uint8_t* data, size_t size, bool owned)
+      : path_(std::move(path)), data_(data), size_(size), owned_(owned) {}
 
   std::string path_;
   const uint8_t* data_;
   size_t size_;
+  bool owned_;  // Mapped by Open(): unmapped on destruction.
 };
 
 }  // namespace sllm::worker

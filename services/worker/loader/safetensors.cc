@@ -165,6 +165,11 @@ absl::Status CheckNoOverlap(std::vector<const Entry*> entries) {
 }  // namespace
 
 int64_t TensorView::numel() const {
+  // Open() bounds numel by the data section, but an empty tensor may list huge dimensions
+  // before its 0 ([2^62, 2, 0]) whose partial product overflows.
+  for (int64_t d : shape) {
+    if (d == 0) return 0;
+  }
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
   return n;
@@ -172,10 +177,15 @@ int64_t TensorView::numel() const {
 
 absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std::string& path) {
   ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> mapped, MappedFile::Open(path));
+  return Open(std::move(mapped));
+}
+
+absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(
+    std::unique_ptr<MappedFile> mapped) {
   std::unique_ptr<SafetensorsFile> file(new SafetensorsFile(std::move(mapped)));
   absl::Status status = file->ParseHeader();
   if (!status.ok()) {
-    return absl::Status(status.code(), absl::StrCat(path, ": ", status.message()));
+    return absl::Status(status.code(), absl::StrCat(file->path(), ": ", status.message()));
   }
   return file;
 }

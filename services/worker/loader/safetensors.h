@@ -43,6 +43,8 @@ class SafetensorsFile {
   static constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 
   static absl::StatusOr<std::unique_ptr<SafetensorsFile>> Open(const std::string& path);
+  // The same over the bytes of `file` (e.g. MappedFile::Borrow of a file held in memory).
+  static absl::StatusOr<std::unique_ptr<SafetensorsFile>> Open(std::unique_ptr<MappedFile> file);
 
   // The tensor called `name`, or nullptr.
   const TensorView* Find(std::string_view name) const;

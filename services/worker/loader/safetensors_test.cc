@@ -82,6 +82,33 @@ TEST(SafetensorsTest, ParsesHandWrittenFile) {
   EXPECT_EQ(f.Find("scalar")->data[0], 'x');
 }
 
+// Found by tests/fuzz/safetensors_fuzz (UBSan): numel() of an accepted empty tensor whose
+// dimensions before the 0 multiply past int64 overflowed.
+TEST(SafetensorsTest, EmptyTensorWithHugeDimensionsHasNoElements) {
+  const std::string bytes = SafetensorsBytes(
+      R"({"e":{"dtype":"F64","shape":[4611686018427387904,2,0],"data_offsets":[0,0]}})", "");
+  auto file = SafetensorsFile::Open(MappedFile::Borrow(
+      "memory", reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ((*file)->Find("e")->numel(), 0);
+  EXPECT_EQ((*file)->Find("e")->nbytes, 0u);
+}
+
+TEST(SafetensorsTest, OpensBytesHeldInMemoryAndNamesThemInErrors) {
+  const std::string bytes = SafetensorsBytes(
+      R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", FloatBytes(2, 1.0f));
+  auto file = SafetensorsFile::Open(MappedFile::Borrow(
+      "memory", reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  ASSERT_TRUE(file.ok()) << file.status();
+  float a1;
+  std::memcpy(&a1, (*file)->Find("a")->data + 4, 4);
+  EXPECT_EQ(a1, 2.0f);
+  auto bad = SafetensorsFile::Open(MappedFile::Borrow(
+      "memory", reinterpret_cast<const uint8_t*>(bytes.data()), 7));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("memory: file is 7 bytes"));
+}
+
 TEST(SafetensorsTest, MissingFileIsNotFound) {
   auto file = SafetensorsFile::Open("/nonexistent/model.safetensors");
   EXPECT_EQ(file.status().code(), absl::StatusCode::kNotFound);
