@@ -1,7 +1,7 @@
 // libFuzzer target: parse + render of arbitrary chat templates (the input is the template
 // source) over a fixed conversation with tools, documents and special tokens. Finds crashes,
 // memory errors, undefined behaviour, leaks and runaway renders; template errors are fine.
-// Built by tests/fuzz/run_chat_template_fuzz.sh (clang, -fsanitize=fuzzer,address,undefined).
+// Built by tests/fuzz/run_fuzz.sh (clang, -fsanitize=fuzzer,address,undefined).
 #include <cstddef>
 #include <cstdint>
 #include <string>
