@@ -159,10 +159,26 @@ class Session : public std::enable_shared_from_this<Session> {
         parser_->body_limit(options_.max_body_bytes);
         parser_->eager(true);
         sent_continue_ = false;
+        header_bytes_ = 0;
       }
       beast::error_code ec;
+      // Beast holds each put() to the header limit, but put() consumes every complete header
+      // line: headers arriving in pieces would never reach it. Each put() gets what is left,
+      // and a header still incomplete with more than the limit received is refused.
+      const bool in_header = !parser_->is_header_done();
+      if (in_header) {
+        parser_->header_limit(static_cast<uint32_t>(
+            options_.max_header_bytes - std::min(header_bytes_, options_.max_header_bytes)));
+      }
       const size_t used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
+      if (in_header && !parser_->is_header_done()) {
+        header_bytes_ += used;
+        if (ec == bhttp::error::need_more &&
+            header_bytes_ + buffer_.size() > options_.max_header_bytes) {
+          ec = bhttp::error::header_limit;
+        }
+      }
       if (ec == bhttp::error::need_more) {
         MaybeSendContinue();
         return;
@@ -325,6 +341,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool current_keep_alive_ = true;
   bool counted_ = false;  // This connection counts in active_.
   bool sent_continue_ = false;
+  size_t header_bytes_ = 0;  // Of the request being parsed, header bytes consumed so far.
   std::deque<std::string> out_;
   std::string pending_;  // Bytes of the write in flight.
   bool reading_ = false, writing_ = false, closed_ = false, lingering_ = false;

@@ -1,6 +1,7 @@
 #include "gateway/http_front/openai_request.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <optional>
 
@@ -50,6 +51,10 @@ class Fields {
   absl::StatusOr<std::optional<float>> Float(std::string_view name) const {
     ASSIGN_OR_RETURN(std::optional<double> d, Number(name));
     if (!d) return std::nullopt;
+    if (std::fabs(*d) > std::numeric_limits<float>::max()) {
+      return FieldError(Path(name), absl::StrCat(Path(name), " must be within the range of a "
+                                                 "32-bit float, got ", Show(*Find(name))));
+    }
     return static_cast<float>(*d);
   }
 
@@ -254,7 +259,7 @@ absl::Status ReadTemplateOptions(const Fields& f, v1::ChatInput* chat) {
     for (const auto& [k, v] : kwargs->items()) (*chat->mutable_template_kwargs_json())[k] = v.dump();
   }
   if (const json* format = f.Find("response_format")) {
-    if (!format->is_object() || format->value("type", "") != "text") {
+    if (!format->is_object() || format->value("type", json()) != "text") {
       return FieldError("response_format",
                         absl::StrCat("response_format must be {\"type\": \"text\"} (structured "
                                      "output is not supported), got ", Show(*format)));
@@ -353,14 +358,16 @@ absl::Status ParseResponses(const Fields& f, OpenAiRequest* r) {
     return FieldError("tools", "tools are not supported by /v1/responses; use /v1/chat/completions");
   }
   if (const json* text = f.Find("text")) {
-    const json* format = text->is_object() ? &(*text)["format"] : nullptr;
-    if (format != nullptr && !format->is_null() && format->value("type", "") != "text") {
+    const json* format = text->is_object() ? Fields(*text, "text.").Find("format") : nullptr;
+    if (format != nullptr && (!format->is_object() || format->value("type", json()) != "text")) {
       return FieldError("text.format", absl::StrCat("text.format must be {\"type\": \"text\"}, got ",
                                                     Show(*format)));
     }
   }
   return ReadMaxTokens(f, "max_output_tokens", &r->pipeline.params);
 }
+
+absl::StatusOr<OpenAiRequest> ParseObject(OpenAiApi api, const json& j);
 
 }  // namespace
 
@@ -379,11 +386,24 @@ absl::StatusOr<OpenAiRequest> ParseOpenAiRequest(OpenAiApi api, std::string_view
   json j;
   try {
     j = json::parse(body.begin(), body.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, or out_of_range for a number beyond a double ("1e999"): never a crash.
     return absl::InvalidArgumentError(absl::StrCat("the request body is not valid JSON: ",
                                                    e.what()));
   }
   if (!j.is_object()) return absl::InvalidArgumentError("the request body must be a JSON object");
+  try {
+    return ParseObject(api, j);
+  } catch (const json::exception& e) {
+    // A value of a type no check above foresaw: a 400, never a crash.
+    return absl::InvalidArgumentError(absl::StrCat("the request body has a value of the wrong "
+                                                   "type: ", e.what()));
+  }
+}
+
+namespace {
+
+absl::StatusOr<OpenAiRequest> ParseObject(OpenAiApi api, const json& j) {
   OpenAiRequest r;
   r.api = api;
   Fields f(j, "");
@@ -400,4 +420,5 @@ absl::StatusOr<OpenAiRequest> ParseOpenAiRequest(OpenAiApi api, std::string_view
   return r;
 }
 
+}  // namespace
 }  // namespace sllm::gateway

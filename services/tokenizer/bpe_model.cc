@@ -42,8 +42,14 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::FromJson(const Json& m) {
   uint32_t max_id = 0;
   bpe->vocab_.reserve(m["vocab"].size());
   for (const auto& [token, id] : m["vocab"].items()) {
-    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > UINT32_MAX) {
+    if (!id.is_number_integer() || id.get<int64_t>() < 0) {
       return absl::InvalidArgumentError(absl::StrCat("vocab entry '", token, "' has no valid id"));
+    }
+    if (id.get<int64_t>() > kMaxTokenId) {
+      return absl::InvalidArgumentError(absl::StrCat("vocab entry '", token, "' has id ",
+                                                     id.get<int64_t>(),
+                                                     ", beyond the largest supported id ",
+                                                     kMaxTokenId));
     }
     const auto v = id.get<uint32_t>();
     bpe->vocab_.emplace(token, v);

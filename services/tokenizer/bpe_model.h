@@ -19,6 +19,10 @@
 
 namespace sllm::tokenizer {
 
+// The largest token id a tokenizer.json may use (vocabularies today hold ~260K tokens): tables
+// are indexed by id, so a corrupt id must not size them.
+inline constexpr int64_t kMaxTokenId = (int64_t{1} << 24) - 1;
+
 // One token of a piece: its id and byte length within the piece.
 struct PieceToken {
   uint32_t id;

@@ -76,39 +76,46 @@ absl::StatusOr<std::unique_ptr<ModelTokenizer>> ModelTokenizer::Load(const std::
   c.eos = resolve("eos_token");
   c.pad = resolve("pad_token");
   c.unk = resolve("unk_token");
-  if (cfg.is_object()) {
-    for (const auto& [key, value] : cfg.items()) {
-      if (key.size() > 6 && key.compare(key.size() - 6, 6, "_token") == 0) {
-        if (auto text = TokenText(cfg, key.c_str())) c.template_tokens.emplace_back(key, *text);
-      }
-    }
-    if (cfg.contains("additional_special_tokens") && cfg["additional_special_tokens"].is_array()) {
-      for (const Json& t : cfg["additional_special_tokens"]) {
-        if (t.is_string()) c.additional_special_tokens.push_back(t.get<std::string>());
-        if (t.is_object() && t.contains("content") && t["content"].is_string()) {
-          c.additional_special_tokens.push_back(t["content"].get<std::string>());
+  try {
+    if (cfg.is_object()) {
+      for (const auto& [key, value] : cfg.items()) {
+        if (key.size() > 6 && key.compare(key.size() - 6, 6, "_token") == 0) {
+          if (auto text = TokenText(cfg, key.c_str())) c.template_tokens.emplace_back(key, *text);
         }
       }
-    }
-    c.add_bos_token = cfg.value("add_bos_token", false);
-    c.add_eos_token = cfg.value("add_eos_token", false);
-    if (cfg.contains("model_max_length") && cfg["model_max_length"].is_number()) {
-      const double v = cfg["model_max_length"].get<double>();
-      // transformers writes 1e30 for "no limit".
-      if (v > 0 && v < 1e15) c.model_max_length = static_cast<uint64_t>(v);
-    }
-    if (cfg.contains("chat_template")) {
-      const Json& t = cfg["chat_template"];
-      if (t.is_string()) {
-        c.chat_template = t.get<std::string>();
-      } else if (t.is_array()) {
-        for (const auto& named : t) {
-          if (named.value("name", "") == "default" && named.contains("template")) {
-            c.chat_template = named["template"].get<std::string>();
+      if (cfg.contains("additional_special_tokens") &&
+          cfg["additional_special_tokens"].is_array()) {
+        for (const Json& t : cfg["additional_special_tokens"]) {
+          if (t.is_string()) c.additional_special_tokens.push_back(t.get<std::string>());
+          if (t.is_object() && t.contains("content") && t["content"].is_string()) {
+            c.additional_special_tokens.push_back(t["content"].get<std::string>());
+          }
+        }
+      }
+      c.add_bos_token = cfg.value("add_bos_token", false);
+      c.add_eos_token = cfg.value("add_eos_token", false);
+      if (cfg.contains("model_max_length") && cfg["model_max_length"].is_number()) {
+        const double v = cfg["model_max_length"].get<double>();
+        // transformers writes 1e30 for "no limit".
+        if (v > 0 && v < 1e15) c.model_max_length = static_cast<uint64_t>(v);
+      }
+      if (cfg.contains("chat_template")) {
+        const Json& t = cfg["chat_template"];
+        if (t.is_string()) {
+          c.chat_template = t.get<std::string>();
+        } else if (t.is_array()) {
+          for (const auto& named : t) {
+            if (named.value("name", "") == "default" && named.contains("template")) {
+              c.chat_template = named["template"].get<std::string>();
+            }
           }
         }
       }
     }
+  } catch (const Json::exception& e) {
+    // A value of an unexpected type ("add_bos_token": "yes", ...): named, never a crash.
+    return absl::InvalidArgumentError(absl::StrCat((root / "tokenizer_config.json").string(),
+                                                   " has a value of the wrong type: ", e.what()));
   }
   if (c.eos) c.eos_token_ids.push_back(c.eos->id);
   if (gen.is_object() && gen.contains("eos_token_id")) AddIds(gen["eos_token_id"], c.eos_token_ids);

@@ -22,6 +22,12 @@ absl::StatusOr<std::vector<AddedToken>> ParseAddedTokens(const Json& j) {
         !t["content"].is_string()) {
       return absl::InvalidArgumentError("added token without id/content: " + t.dump());
     }
+    if (t["id"].get<int64_t>() > kMaxTokenId) {
+      return absl::InvalidArgumentError(absl::StrCat("added token '", t["content"].dump(),
+                                                     "' has id ", t["id"].get<int64_t>(),
+                                                     ", beyond the largest supported id ",
+                                                     kMaxTokenId));
+    }
     AddedToken a;
     a.id = t["id"].get<uint32_t>();
     a.content = t["content"].get<std::string>();
@@ -54,35 +60,42 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(std::string_view 
   if (j.is_discarded() || !j.is_object()) {
     return absl::InvalidArgumentError("tokenizer.json is not a valid JSON object");
   }
-  std::unique_ptr<Tokenizer> t(new Tokenizer());
-  if (!j.contains("model") || !j["model"].is_object()) {
-    return absl::InvalidArgumentError("tokenizer.json has no model");
+  // The checks below cover the shapes tokenizer.json files have; a value of another type
+  // (a number where a string belongs, ...) is a named error too, never a crash.
+  try {
+    std::unique_ptr<Tokenizer> t(new Tokenizer());
+    if (!j.contains("model") || !j["model"].is_object()) {
+      return absl::InvalidArgumentError("tokenizer.json has no model");
+    }
+    const Json& model = j["model"];
+    const std::string type = model.value("type", model.contains("merges") ? "BPE" : "");
+    if (type != "BPE") {
+      return absl::UnimplementedError(absl::StrCat("unsupported tokenizer model type '", type,
+                                                   "' (supported: BPE)"));
+    }
+    ASSIGN_OR_RETURN(t->model_, BpeModel::FromJson(model));
+    auto component = [&](const char* key) { return j.contains(key) ? j[key] : Json(); };
+    ASSIGN_OR_RETURN(t->normalizer_, NormalizerFromJson(component("normalizer")));
+    ASSIGN_OR_RETURN(t->pre_tokenizer_, PreTokenizerFromJson(component("pre_tokenizer")));
+    ASSIGN_OR_RETURN(t->post_processor_, PostProcessorFromJson(component("post_processor")));
+    ASSIGN_OR_RETURN(t->decoder_, DecoderFromJson(component("decoder")));
+    ASSIGN_OR_RETURN(std::vector<AddedToken> added, ParseAddedTokens(j));
+    t->vocab_size_ = t->model_->id_end();
+    for (const AddedToken& a : added) {
+      if (a.special) t->special_ids_.insert(a.id);
+      t->vocab_size_ = std::max(t->vocab_size_, a.id + 1);
+    }
+    ASSIGN_OR_RETURN(t->added_, AddedVocabulary::Build(std::move(added), t->normalizer_.get()));
+    t->byte_tokens_.assign(t->vocab_size_, false);
+    for (uint32_t id = 0; id < t->vocab_size_; ++id) {
+      const std::string* s = t->IdToToken(id);
+      t->byte_tokens_[id] = s != nullptr && ParseByteToken(*s) >= 0;
+    }
+    return t;
+  } catch (const Json::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tokenizer.json has a value of the wrong type or range: ", e.what()));
   }
-  const Json& model = j["model"];
-  const std::string type = model.value("type", model.contains("merges") ? "BPE" : "");
-  if (type != "BPE") {
-    return absl::UnimplementedError(absl::StrCat("unsupported tokenizer model type '", type,
-                                                 "' (supported: BPE)"));
-  }
-  ASSIGN_OR_RETURN(t->model_, BpeModel::FromJson(model));
-  auto component = [&](const char* key) { return j.contains(key) ? j[key] : Json(); };
-  ASSIGN_OR_RETURN(t->normalizer_, NormalizerFromJson(component("normalizer")));
-  ASSIGN_OR_RETURN(t->pre_tokenizer_, PreTokenizerFromJson(component("pre_tokenizer")));
-  ASSIGN_OR_RETURN(t->post_processor_, PostProcessorFromJson(component("post_processor")));
-  ASSIGN_OR_RETURN(t->decoder_, DecoderFromJson(component("decoder")));
-  ASSIGN_OR_RETURN(std::vector<AddedToken> added, ParseAddedTokens(j));
-  t->vocab_size_ = t->model_->id_end();
-  for (const AddedToken& a : added) {
-    if (a.special) t->special_ids_.insert(a.id);
-    t->vocab_size_ = std::max(t->vocab_size_, a.id + 1);
-  }
-  ASSIGN_OR_RETURN(t->added_, AddedVocabulary::Build(std::move(added), t->normalizer_.get()));
-  t->byte_tokens_.assign(t->vocab_size_, false);
-  for (uint32_t id = 0; id < t->vocab_size_; ++id) {
-    const std::string* s = t->IdToToken(id);
-    t->byte_tokens_[id] = s != nullptr && ParseByteToken(*s) >= 0;
-  }
-  return t;
 }
 
 const std::string* Tokenizer::IdToToken(uint32_t id) const {

@@ -80,6 +80,58 @@ TEST(CheckpointTest, ShardErrorsNameTheProblem) {
   EXPECT_THAT(bad_json.status().message(), HasSubstr("not a valid JSON object"));
 }
 
+// Issue 8: a model folder whose weights are corrupt fails at load with INVALID_ARGUMENT naming
+// the file and the problem (every corruption of the format itself is in safetensors_test.cc;
+// this is the path a worker takes, single file and sharded).
+TEST(CheckpointTest, CorruptWeightsFailAtLoadNamingTheFile) {
+  const std::string header = R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})";
+  const std::string data = FloatBytes(4);
+  struct Case {
+    std::string name;
+    std::string bytes;
+    std::string part;
+  };
+  const std::vector<Case> cases = {
+      {"truncated_length", std::string("\x10\0", 2), "too short"},
+      {"header_beyond_the_file", SafetensorsBytes(header, data, 1 << 20),
+       "header length 1048576"},
+      {"header_not_json", SafetensorsBytes("{\"w\": [", data), "not valid JSON"},
+      {"unknown_dtype",
+       SafetensorsBytes(R"({"w":{"dtype":"Q4","shape":[4],"data_offsets":[0,16]}})", data),
+       "unsupported dtype 'Q4'"},
+      {"offsets_past_the_data", SafetensorsBytes(header, data.substr(0, 8)),
+       "end past the data section of 8 bytes"},
+      {"overlapping_tensors",
+       SafetensorsBytes(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},)"
+                        R"("b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
+                        data),
+       "overlap tensor 'a'"},
+      {"shape_times_dtype_is_not_the_span",
+       SafetensorsBytes(R"({"w":{"dtype":"BF16","shape":[2,2],"data_offsets":[0,16]}})", data),
+       "needs 8"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ScratchDir single;
+    const std::string file = single.Write("model.safetensors", c.bytes);
+    auto ckpt = Checkpoint::OpenDir(single.path());
+    ASSERT_FALSE(ckpt.ok());
+    EXPECT_EQ(ckpt.status().code(), absl::StatusCode::kInvalidArgument) << ckpt.status();
+    EXPECT_THAT(ckpt.status().message(), AllOf(HasSubstr(file), HasSubstr(c.part)));
+
+    ScratchDir sharded;
+    sharded.Write("model-00001-of-00002.safetensors", Shard("a", "b"));
+    const std::string bad = sharded.Write("model-00002-of-00002.safetensors", c.bytes);
+    sharded.Write("model.safetensors.index.json", R"({"weight_map": {
+        "a": "model-00001-of-00002.safetensors", "b": "model-00001-of-00002.safetensors",
+        "w": "model-00002-of-00002.safetensors"}})");
+    ckpt = Checkpoint::OpenDir(sharded.path());
+    ASSERT_FALSE(ckpt.ok());
+    EXPECT_EQ(ckpt.status().code(), absl::StatusCode::kInvalidArgument) << ckpt.status();
+    EXPECT_THAT(ckpt.status().message(), AllOf(HasSubstr(bad), HasSubstr(c.part)));
+  }
+}
+
 TEST(CheckpointTest, EmptyFolderIsNotFound) {
   ScratchDir dir;
   auto ckpt = Checkpoint::OpenDir(dir.path());

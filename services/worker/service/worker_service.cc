@@ -1,5 +1,6 @@
 #include "services/worker/service/worker_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <limits>
@@ -216,9 +217,11 @@ absl::StatusOr<GenerateParams> ToGenerateParams(const v1::WorkerGenerateRequest&
     p.sampling.logprobs = static_cast<int32_t>(r.logprobs().top_logprobs());
   }
   const v1::StoppingCriteria& st = r.stopping();
-  p.stopping.max_new_tokens = st.has_max_new_tokens() ? static_cast<int32_t>(st.max_new_tokens())
-                                                      : std::numeric_limits<int32_t>::max();
-  p.stopping.min_new_tokens = static_cast<int32_t>(st.min_new_tokens());
+  // uint32 on the wire, int32 in the engine: saturate (a plain cast would wrap 2^32-1 to -1).
+  constexpr uint32_t kMaxInt32 = std::numeric_limits<int32_t>::max();
+  p.stopping.max_new_tokens = static_cast<int32_t>(
+      st.has_max_new_tokens() ? std::min(st.max_new_tokens(), kMaxInt32) : kMaxInt32);
+  p.stopping.min_new_tokens = static_cast<int32_t>(std::min(st.min_new_tokens(), kMaxInt32));
   p.stopping.ignore_eos = st.ignore_eos();
   p.stopping.stop_token_ids.insert(st.stop_token_ids().begin(), st.stop_token_ids().end());
   return p;

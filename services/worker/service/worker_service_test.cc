@@ -2,6 +2,8 @@
 #include "services/worker/service/worker_service.h"
 
 #include <fstream>
+#include <functional>
+#include <limits>
 
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -112,6 +114,86 @@ TEST_F(WorkerServiceTest, ErrorsHaveTheirCodes) {
   // Still serving.
   ASSERT_TRUE(Generate(Request({1, 2}, 2), ids, last).ok());
   EXPECT_EQ(ids.size(), 2u);
+}
+
+// Issue 8: hostile requests straight to the worker, past the gateway's checks. Each is refused
+// with its code and a message naming the field, the limit and the value; the worker then serves
+// a normal request.
+TEST_F(WorkerServiceTest, HostileRequestsGetNamedErrorsAndTheWorkerStaysHealthy) {
+  struct Case {
+    std::string name;
+    v1::WorkerGenerateRequest request;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  const auto kInvalid = grpc::StatusCode::INVALID_ARGUMENT;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  auto with = [](std::vector<uint32_t> prompt, std::function<void(v1::WorkerGenerateRequest&)> f) {
+    v1::WorkerGenerateRequest r = Request(std::move(prompt), 4);
+    f(r);
+    return r;
+  };
+  const std::vector<uint32_t> context_full(512, 403);
+  const std::vector<uint32_t> beyond_context(600, 403);
+  const std::vector<Case> cases = {
+      {"id_equal_to_the_vocabulary_size", Request({1, 512}, 4), kInvalid,
+       "prompt_ids[1] must be < 512 (the vocabulary size), got 512"},
+      // prompt_ids are uint32: a "negative" id arrives as a huge one.
+      {"id_largest_uint32", Request({4294967295u}, 4), kInvalid,
+       "prompt_ids[0] must be < 512 (the vocabulary size), got 4294967295"},
+      {"empty_prompt", Request({}, 4), kInvalid, "prompt_ids must not be empty"},
+      {"prompt_filling_the_context", Request(context_full, 4), kInvalid,
+       "prompt_ids has 512 tokens; the context length is 512 and at least one token must be "
+       "generated"},
+      {"prompt_beyond_the_context", Request(beyond_context, 4), kInvalid,
+       "prompt_ids has 600 tokens; the context length is 512 and at least one token must be "
+       "generated"},
+      {"max_new_tokens_zero", Request({1, 2}, 0), kInvalid, "max_new_tokens must be >= 1, got 0"},
+      {"temperature_nan",
+       with({1, 2}, [=](auto& r) { r.mutable_sampling()->set_temperature(nan); }), kInvalid, "temperature must be a finite number >= 0, got nan"},
+      {"top_p_infinite",
+       with({1, 2}, [](auto& r) {
+         r.mutable_sampling()->set_top_p(std::numeric_limits<float>::infinity());
+       }),
+       kInvalid, "top_p must be in (0, 1], got inf"},
+      {"repetition_penalty_negative",
+       with({1, 2}, [](auto& r) { r.mutable_sampling()->set_repetition_penalty(-1); }), kInvalid,
+       "repetition_penalty must be a finite number > 0, got -1"},
+      {"top_logprobs_huge",
+       with({1, 2}, [](auto& r) {
+         r.mutable_logprobs()->set_enabled(true);
+         r.mutable_logprobs()->set_top_logprobs(4000000000u);
+       }),
+       kInvalid, "top_logprobs must be in [0, 20], got 4000000000"},
+      {"unknown_model", with({1, 2}, [](auto& r) { r.set_model("llama"); }),
+       grpc::StatusCode::NOT_FOUND, "model 'llama' is not served by this shard; models: stories"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::vector<uint32_t> ids;
+    v1::WorkerGenerateResponse last;
+    const grpc::Status st = Generate(c.request, ids, last);
+    EXPECT_EQ(st.error_code(), c.code) << st.error_message();
+    EXPECT_EQ(st.error_message(), c.message);
+    EXPECT_TRUE(ids.empty());
+    std::vector<uint32_t> ok_ids;
+    ASSERT_TRUE(Generate(Request({1, 403}, 1), ok_ids, last).ok());
+    EXPECT_EQ(ok_ids.size(), 1u);
+  }
+  // The largest max_new_tokens the proto can carry means "up to the context", as unset does
+  // (it once wrapped to -1 and was refused as "got -1").
+  std::vector<uint32_t> ids;
+  v1::WorkerGenerateResponse last;
+  auto largest = Request({1, 403, 407}, 4294967295u);
+  largest.mutable_stopping()->set_min_new_tokens(4294967295u);
+  const grpc::Status st = Generate(largest, ids, last);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(last.finish_reason(), v1::FINISH_REASON_LENGTH);
+  EXPECT_EQ(ids.size(), 512u - 3);
+  v1::GetLoadResponse load;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->GetLoad(&ctx, {}, &load).ok());
+  EXPECT_EQ(load.total().running() + load.total().waiting(), 0u);
 }
 
 TEST_F(WorkerServiceTest, CancellingTheCallFreesTheSequence) {
