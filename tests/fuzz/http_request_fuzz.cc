@@ -36,12 +36,14 @@ bool Same(const sllm::http::HttpRequest& a, const sllm::http::HttpRequest& b) {
          a.headers == b.headers && a.body == b.body && a.keep_alive == b.keep_alive;
 }
 
-// Feeds `input` in pieces of `piece` bytes (0: all at once) as Session::OnRead + Parse do.
+// Feeds `input` in pieces of `piece` bytes (0: all at once) as Session::OnRead + Parse do,
+// with Parse's cumulative header limit.
 Outcome Parse(std::string_view input, size_t piece, size_t header_limit, size_t body_limit) {
   Outcome out;
   beast::flat_buffer buffer;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser;
   size_t fed = 0;
+  size_t header_bytes = 0;  // Of the request being parsed, header bytes consumed so far.
   while (true) {
     if (!parser) {
       if (buffer.size() == 0 && fed == input.size()) {
@@ -52,11 +54,24 @@ Outcome Parse(std::string_view input, size_t piece, size_t header_limit, size_t 
       parser->header_limit(static_cast<uint32_t>(header_limit));
       parser->body_limit(body_limit);
       parser->eager(true);
+      header_bytes = 0;
     }
     beast::error_code ec;
     if (buffer.size() > 0) {
+      // The server's cumulative header limit (Session::Parse).
+      const bool in_header = !parser->is_header_done();
+      if (in_header) {
+        parser->header_limit(
+            static_cast<uint32_t>(header_limit - std::min(header_bytes, header_limit)));
+      }
       const size_t used = parser->put(buffer.data(), ec);
       buffer.consume(used);
+      if (in_header && !parser->is_header_done()) {
+        header_bytes += used;
+        if (ec == bhttp::error::need_more && header_bytes + buffer.size() > header_limit) {
+          ec = bhttp::error::header_limit;
+        }
+      }
     } else {
       ec = bhttp::error::need_more;
     }
