@@ -2,6 +2,8 @@
 // HTTP API over the tokenizer service and a set of worker shards.
 //   sllm-gateway --tokenizer 127.0.0.1:50051 --workers 127.0.0.1:50061,127.0.0.1:50062
 //   sllm-gateway --tokenizer tokenizer:50051 --workers_dns sllm-worker:50061   (Kubernetes)
+// TLS: --tls_cert/--tls_key (and --tls_client_ca for client certificates) serve both public
+// fronts, gRPC and HTTPS; --upstream_tls_* secure the hops to the tokenizer and the shards.
 #include <cstdlib>
 
 #include "absl/strings/str_split.h"
@@ -27,6 +29,16 @@ DEFINE_string(api_keys_file, "",
               "(comma-separated). None: no authentication");
 DEFINE_double(key_rate_limit_rpm, 0, "Requests per minute per API key (0: unlimited)");
 DEFINE_int32(key_max_in_flight, 0, "Requests in flight per API key (0: unlimited)");
+DEFINE_string(upstream_tls_ca, "",
+              "PEM CA certificates that verify the tokenizer's and the shards' certificates: "
+              "dial them over TLS. Empty (and no other --upstream_tls_* flag): plaintext");
+DEFINE_string(upstream_tls_cert, "",
+              "PEM client certificate chain presented to the tokenizer and the shards (mTLS, "
+              "with --upstream_tls_key)");
+DEFINE_string(upstream_tls_key, "", "PEM private key of --upstream_tls_cert");
+DEFINE_string(upstream_tls_server_name, "",
+              "Name checked against the upstream certificates instead of each target's host "
+              "(e.g. when shards are found by IP through --workers_dns)");
 
 int main(int argc, char** argv) {
   sllm::SetServerFlagDefaults(/*port=*/50050, /*metrics_port=*/9090);
@@ -52,6 +64,19 @@ int main(int argc, char** argv) {
   o.http.port = FLAGS_http_port;
   o.http.io_threads = FLAGS_http_threads;
   o.http.max_body_bytes = static_cast<size_t>(FLAGS_max_body_mb) << 20;
+  // One certificate for the public host: the HTTP front serves HTTPS with the gRPC flags.
+  o.http.tls_cert_file = o.grpc.tls.cert_file;
+  o.http.tls_key_file = o.grpc.tls.key_file;
+  o.http.tls_client_ca_file = o.grpc.tls.client_ca_file;
+  auto upstream = sllm::MakeChannelSecurity({.ca_file = FLAGS_upstream_tls_ca,
+                                             .cert_file = FLAGS_upstream_tls_cert,
+                                             .key_file = FLAGS_upstream_tls_key,
+                                             .server_name = FLAGS_upstream_tls_server_name});
+  if (!upstream.ok()) {
+    LOG(ERROR) << upstream.status().message();
+    return 2;
+  }
+  o.upstream = *upstream;
   o.openai.request_timeout = absl::Seconds(FLAGS_request_timeout_seconds);
   if (!FLAGS_api_keys_file.empty()) {
     auto keys = sllm::gateway::LoadApiKeyFile(FLAGS_api_keys_file);

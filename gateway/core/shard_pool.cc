@@ -64,7 +64,7 @@ void ShardPool::SetTargets(const std::vector<std::string>& targets) {
       next[t] = it != shards_.end()
                     ? it->second
                     : std::shared_ptr<v1::WorkerService::Stub>(v1::WorkerService::NewStub(
-                          grpc::CreateChannel(t, grpc::InsecureChannelCredentials())));
+                          options_.security.CreateChannel(t)));
     }
     shards_ = std::move(next);
   }

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "gateway/routing/router.h"
 #include "gateway/validation/request_validator.h"
+#include "services/common/tls_credentials.h"
 #include "sllm/v1/worker.grpc.pb.h"
 
 namespace sllm::gateway {
@@ -29,6 +30,8 @@ struct ShardPoolOptions {
   absl::Duration dns_interval = absl::Seconds(5);
   // How often every shard is polled (GetInfo + GetLoad).
   absl::Duration poll_interval = absl::Milliseconds(200);
+  // Plaintext or TLS (mTLS with a client certificate) to the shards.
+  ChannelSecurity security;
 };
 
 // Every address `host:port` resolves to, as "a.b.c.d:port" / "[v6]:port", sorted.

@@ -11,8 +11,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "boost/asio.hpp"
+#include "boost/asio/ssl.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "gateway/http/tls_context.h"
 #include "glog/logging.h"
 #include "services/common/absl_view.h"
 
@@ -69,27 +71,43 @@ std::string ResponseHead(int status, std::string_view content_type, const Header
   return head;
 }
 
-// One connection. Everything below runs on the connection's strand.
+// One connection, plain or TLS. Everything below runs on the connection's strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpServerOptions& options, const HttpHandler& handler,
-          std::atomic<int>& active, std::atomic<bool>& draining)
-      : socket_(std::move(socket)),
-        idle_timer_(socket_.get_executor()),
+  // `tls`: the server's TLS context, or null for plain HTTP.
+  Session(tcp::socket socket, net::ssl::context* tls, const HttpServerOptions& options,
+          const HttpHandler& handler, std::atomic<int>& active, std::atomic<bool>& draining)
+      : executor_(socket.get_executor()),
+        idle_timer_(executor_),
         options_(options),
         handler_(handler),
         active_(active),
-        draining_(draining) {}
+        draining_(draining) {
+    if (tls != nullptr) {
+      tls_.emplace(std::move(socket), *tls);
+    } else {
+      plain_.emplace(std::move(socket));
+    }
+  }
 
   void Begin() {
-    ArmIdleTimer(options_.idle_timeout);
-    DoRead();
+    if (!tls_) {
+      ArmIdleTimer(options_.idle_timeout);
+      DoRead();
+      return;
+    }
+    // The handshake runs on the event loop like any read; the timer bounds it.
+    ArmIdleTimer(options_.tls_handshake_timeout);
+    tls_->async_handshake(net::ssl::stream_base::server,
+                          [self = shared_from_this()](beast::error_code ec) {
+                            self->OnHandshake(ec);
+                          });
   }
 
   // From HttpExchange, on any thread. `from` identifies the exchange (it may be gone by the
   // time this runs: it is only compared, never dereferenced).
   void Post(const HttpExchange* from, std::string bytes, bool complete) {
-    net::post(socket_.get_executor(),
+    net::post(executor_,
               [self = shared_from_this(), from, bytes = std::move(bytes), complete]() mutable {
                 self->Enqueue(from, std::move(bytes), complete);
               });
@@ -97,7 +115,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // From HttpServer::Shutdown: close now if idle, else after the reply in progress.
   void Drain() {
-    net::post(socket_.get_executor(), [self = shared_from_this()] {
+    net::post(executor_, [self = shared_from_this()] {
       self->close_after_reply_ = true;
       // Idle: no request in progress and no reply still being written.
       if (self->current_id_ == nullptr && !self->reply_done_pending_) self->Close();
@@ -106,7 +124,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Closes on the connection's strand; the future is ready once closed.
   std::future<void> ForceClose() {
     auto done = std::make_shared<std::promise<void>>();
-    net::post(socket_.get_executor(), [self = shared_from_this(), done] {
+    net::post(executor_, [self = shared_from_this(), done] {
       self->Close();
       done->set_value();
     });
@@ -114,6 +132,30 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  tcp::socket& Socket() { return tls_ ? tls_->next_layer() : *plain_; }
+
+  // Calls `f` with the stream requests and replies travel on: the TLS stream or the socket.
+  template <typename F>
+  void WithStream(F&& f) {
+    if (tls_) {
+      f(*tls_);
+    } else {
+      f(*plain_);
+    }
+  }
+
+  void OnHandshake(beast::error_code ec) {
+    if (closed_) return;
+    if (ec) {
+      // Plain HTTP on the HTTPS port, an untrusted client certificate, a port scanner...
+      VLOG(1) << "TLS handshake failed: " << ec.message();
+      Close();
+      return;
+    }
+    ArmIdleTimer(options_.idle_timeout);
+    DoRead();
+  }
+
   void ArmIdleTimer(absl::Duration timeout) {
     idle_timer_.expires_after(absl::ToChronoNanoseconds(timeout));
     idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
@@ -122,18 +164,26 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void DoRead() {
-    if (reading_ || closed_) return;
+    // A TLS lingering close owns the stream (SendCloseNotify).
+    if (reading_ || closed_ || (lingering_ && tls_)) return;
     // Back-pressure: a client that pipelines far ahead waits until we catch up.
     if (buffer_.size() > options_.max_header_bytes + options_.max_body_bytes) return;
     reading_ = true;
     // Into a buffer of its own: the read stays armed while buffer_ is parsed and consumed.
-    socket_.async_read_some(
-        net::buffer(read_buf_),
-        [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnRead(ec, n); });
+    WithStream([this](auto& stream) {
+      stream.async_read_some(
+          net::buffer(read_buf_),
+          [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnRead(ec, n); });
+    });
   }
 
   void OnRead(beast::error_code ec, size_t n) {
     reading_ = false;
+    if (lingering_ && tls_) {
+      // The read was cancelled (or raced the cancel) to make way for the TLS close.
+      SendCloseNotify();
+      return;
+    }
     if (ec) {
       // The client is gone (or closed its side): whatever is in progress is abandoned.
       Close();
@@ -278,15 +328,17 @@ class Session : public std::enable_shared_from_this<Session> {
     pending_.clear();
     for (auto& s : out_) pending_ += s;
     out_.clear();
-    net::async_write(socket_, net::buffer(pending_),
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->writing_ = false;
-                       if (ec) {
-                         self->Close();
-                         return;
-                       }
-                       self->Flush();
-                     });
+    WithStream([this](auto& stream) {
+      net::async_write(stream, net::buffer(pending_),
+                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                         self->writing_ = false;
+                         if (ec) {
+                           self->Close();
+                           return;
+                         }
+                         self->Flush();
+                       });
+    });
   }
 
   void AfterReply() {
@@ -295,17 +347,34 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!current_keep_alive_ || close_after_reply_ || draining_.load()) {
       // Lingering close: stop sending, read and drop what the client still sends (so it
       // sees our reply rather than a reset), then close.
-      beast::error_code ignored;
-      socket_.shutdown(tcp::socket::shutdown_send, ignored);
       lingering_ = true;
       buffer_.consume(buffer_.size());
       ArmIdleTimer(absl::Seconds(2));
+      if (tls_) {
+        // TLS ends with close_notify, which needs the stream to itself: stop the pending read
+        // first (OnRead goes on from there).
+        beast::error_code ignored;
+        if (reading_) {
+          Socket().cancel(ignored);
+        } else {
+          SendCloseNotify();
+        }
+        return;
+      }
+      beast::error_code ignored;
+      Socket().shutdown(tcp::socket::shutdown_send, ignored);
       DoRead();
       return;
     }
     ArmIdleTimer(options_.idle_timeout);
     Parse();  // A pipelined request may already be buffered.
     DoRead();
+  }
+
+  // Sends the TLS close_notify and waits for the client's (or its close, or the linger timer).
+  void SendCloseNotify() {
+    if (closed_) return;
+    tls_->async_shutdown([self = shared_from_this()](beast::error_code) { self->Close(); });
   }
 
   void Close() {
@@ -320,11 +389,13 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     idle_timer_.cancel();
     beast::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    Socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Socket().close(ignored);
   }
 
-  tcp::socket socket_;
+  const tcp::socket::executor_type executor_;  // The connection's strand.
+  std::optional<tcp::socket> plain_;                   // Plain HTTP; or
+  std::optional<net::ssl::stream<tcp::socket>> tls_;   // HTTPS.
   net::steady_timer idle_timer_;
   const HttpServerOptions& options_;
   const HttpHandler& handler_;
@@ -457,6 +528,12 @@ class HttpServer::Impl {
 
   absl::Status Start() {
     RaiseFileLimit();
+    if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+      auto tls = MakeServerTlsContext(options_.tls_cert_file, options_.tls_key_file,
+                                      options_.tls_client_ca_file);
+      if (!tls.ok()) return tls.status();
+      tls_ = std::move(*tls);
+    }
     beast::error_code ec;
     const auto address = net::ip::make_address(options_.host, ec);
     if (ec) return absl::InvalidArgumentError(absl::StrCat("bad HTTP host '", options_.host, "'"));
@@ -515,8 +592,8 @@ class HttpServer::Impl {
       if (!ec) {
         beast::error_code ignored;
         s.set_option(tcp::no_delay(true), ignored);
-        auto session =
-            std::make_shared<Session>(std::move(s), options_, handler_, active_, draining_);
+        auto session = std::make_shared<Session>(std::move(s), tls_.get(), options_, handler_,
+                                                 active_, draining_);
         Track(session);
         session->Begin();
       } else if (ec == net::error::no_descriptors) {
@@ -547,6 +624,7 @@ class HttpServer::Impl {
 
   const HttpServerOptions options_;
   const HttpHandler handler_;
+  std::unique_ptr<net::ssl::context> tls_;  // HTTPS; null for plain HTTP.
   net::io_context ioc_;
   // Keeps the I/O threads running while there is nothing to do (until Shutdown).
   net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(ioc_);

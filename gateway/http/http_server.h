@@ -1,6 +1,8 @@
 // A small event-driven HTTP/1.1 server (Boost.Beast parser on Boost.Asio): keep-alive,
 // pipelining, chunked streaming replies (for server-sent events), body and header limits, idle
-// timeouts, client-disconnect notification and a draining shutdown. Handlers run on an I/O
+// timeouts, client-disconnect notification, a draining shutdown, and HTTPS (TLS through
+// Boost.Asio SSL and OpenSSL, optionally requiring client certificates) when given a
+// certificate. Handlers run on an I/O
 // thread and must not block: they hand slow work to another thread and reply through the
 // HttpExchange, whose methods are thread-safe. Boost stays inside the .cc file.
 //
@@ -35,6 +37,15 @@ struct HttpServerOptions {
   size_t max_header_bytes = 16 << 10;
   // A connection with no request in progress is closed after this long.
   absl::Duration idle_timeout = absl::Seconds(75);
+
+  // HTTPS: the PEM certificate chain and private key the server presents. Both empty: plain
+  // HTTP. A client that speaks plain HTTP to an HTTPS port fails the handshake and is closed.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // PEM CA certificates: with HTTPS, every client must present a certificate they signed.
+  std::string tls_client_ca_file;
+  // A connection whose TLS handshake has not completed in this time is closed.
+  absl::Duration tls_handshake_timeout = absl::Seconds(10);
 };
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -104,7 +115,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds, listens and starts the I/O threads. UNAVAILABLE when the port cannot be bound.
+  // Binds, listens and starts the I/O threads. UNAVAILABLE when the port cannot be bound,
+  // INVALID_ARGUMENT (naming the file) when a TLS file cannot be loaded.
   absl::Status Start();
   int port() const;
 

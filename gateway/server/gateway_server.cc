@@ -4,13 +4,21 @@
 #include "grpcpp/grpcpp.h"
 
 namespace sllm::gateway {
+namespace {
+
+ShardPoolOptions WithSecurity(ShardPoolOptions shards, const ChannelSecurity& security) {
+  shards.security = security;
+  return shards;
+}
+
+}  // namespace
 
 GatewayServer::GatewayServer(GatewayServerOptions options)
     : options_(std::move(options)),
       runner_(options_.grpc),
       metrics_(runner_.registry()),
-      shards_(options_.shards),
-      pipeline_(grpc::CreateChannel(options_.tokenizer_target, grpc::InsecureChannelCredentials()),
+      shards_(WithSecurity(options_.shards, options_.upstream)),
+      pipeline_(options_.upstream.CreateChannel(options_.tokenizer_target),
                 shards_, options_.limits, &metrics_),
       auth_(options_.api_keys, options_.api_key_limits),
       grpc_service_(pipeline_, runner_.registry(), metrics_, &auth_) {

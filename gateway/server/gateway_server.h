@@ -17,6 +17,7 @@
 #include "gateway/http/http_server.h"
 #include "gateway/http_front/openai_service.h"
 #include "services/common/server.h"
+#include "services/common/tls_credentials.h"
 
 namespace sllm::gateway {
 
@@ -24,8 +25,11 @@ struct GatewayServerOptions {
   ServerOptions grpc;             // gRPC and metrics listeners, drain deadline, signals.
   std::string tokenizer_target;   // The tokenizer service.
   ShardPoolOptions shards;        // Worker shards: a list or a DNS name.
+  // How the gateway dials the tokenizer and the shards (replaces shards.security): plaintext,
+  // TLS, or mTLS with a client certificate.
+  ChannelSecurity upstream;
   GatewayLimits limits;
-  http::HttpServerOptions http;   // The OpenAI front; port -1 disables it.
+  http::HttpServerOptions http;   // The OpenAI front (HTTPS with tls_* set); port -1: off.
   OpenAiServiceOptions openai;
   // API keys for both fronts (none: no authentication) and their per-key limits.
   std::vector<ApiKeyEntry> api_keys;

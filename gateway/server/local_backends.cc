@@ -28,16 +28,19 @@ LocalBackends::~LocalBackends() {
   }
 }
 
-absl::Status LocalBackends::Start(int workers, const worker::EngineOptions& engine) {
+absl::Status LocalBackends::Start(int workers, const worker::EngineOptions& engine,
+                                  const ServerTlsOptions& tls) {
+  ServerOptions server = testing::LocalServerOptions();
+  server.tls = tls;
   ASSIGN_OR_RETURN(tokenizer_core_, tokenizer::TokenizerCore::Load({{"stories260K", kModelDir}}));
-  tokenizer_runner_ = std::make_unique<ServiceRunner>(testing::LocalServerOptions());
+  tokenizer_runner_ = std::make_unique<ServiceRunner>(server);
   tokenizer_service_ = std::make_unique<tokenizer::TokenizerServiceImpl>(
       *tokenizer_core_, tokenizer_runner_->registry());
   tokenizer_runner_->AddService(tokenizer_service_.get());
   RETURN_IF_ERROR(tokenizer_runner_->Start());
   for (int i = 0; i < workers; ++i) {
     auto shard = std::make_unique<Shard>();
-    shard->runner = std::make_unique<ServiceRunner>(testing::LocalServerOptions());
+    shard->runner = std::make_unique<ServiceRunner>(server);
     shard->served.name = "stories260K";
     ASSIGN_OR_RETURN(shard->served.engine, worker::Engine::Create(kModelDir, engine));
     RETURN_IF_ERROR(shard->served.engine->WarmUp());

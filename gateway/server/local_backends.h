@@ -21,8 +21,10 @@ class LocalBackends {
   LocalBackends() = default;
   ~LocalBackends();
 
-  // `engine` configures every shard's engine (threads, batch and queue sizes).
-  absl::Status Start(int workers, const worker::EngineOptions& engine);
+  // `engine` configures every shard's engine (threads, batch and queue sizes). `tls`: the
+  // backends' gRPC ports serve TLS (mTLS with a client CA) instead of plaintext.
+  absl::Status Start(int workers, const worker::EngineOptions& engine,
+                     const ServerTlsOptions& tls = {});
 
   std::string tokenizer_target() const { return tokenizer_runner_->local_target(); }
   std::vector<std::string> worker_targets() const;
@@ -30,7 +32,8 @@ class LocalBackends {
   int worker_port(int shard) const { return shards_[shard]->runner->port(); }
   // Stops one shard's server and engine (a shard going down).
   void StopWorker(int shard);
-  // Options for a gateway in front of these backends, all on loopback (HTTP on a free port).
+  // Options for a gateway in front of these backends, all on loopback (HTTP on a free port),
+  // dialing them in plaintext (set `upstream` for TLS).
   GatewayServerOptions GatewayOptions() const;
 
  private:

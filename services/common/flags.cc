@@ -10,6 +10,13 @@ DEFINE_int32(metrics_port, 0,
 DEFINE_double(drain_seconds, 10.0,
               "On SIGTERM/SIGINT: seconds in-flight calls may run before they are cancelled.");
 DEFINE_int32(max_message_mb, 64, "Largest gRPC message received or sent, in MiB.");
+DEFINE_string(tls_cert, "",
+              "PEM certificate chain of this server: serve gRPC over TLS (with --tls_key). "
+              "Empty: plaintext.");
+DEFINE_string(tls_key, "", "PEM private key of --tls_cert (unencrypted).");
+DEFINE_string(tls_client_ca, "",
+              "PEM CA certificates: require every client to present a certificate they signed "
+              "(mTLS). Needs --tls_cert and --tls_key.");
 
 namespace {
 
@@ -61,6 +68,9 @@ ServerOptions ServerOptionsFromFlags() {
   options.metrics_port = FLAGS_metrics_port;
   options.drain_deadline = absl::Seconds(FLAGS_drain_seconds);
   options.max_message_bytes = FLAGS_max_message_mb << 20;
+  options.tls.cert_file = FLAGS_tls_cert;
+  options.tls.key_file = FLAGS_tls_key;
+  options.tls.client_ca_file = FLAGS_tls_client_ca;
   return options;
 }
 

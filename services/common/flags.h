@@ -1,5 +1,6 @@
 // Command-line flags every service binary shares, defined once here:
-//   --host, --port, --metrics_port, --drain_seconds, --max_message_mb
+//   --host, --port, --metrics_port, --drain_seconds, --max_message_mb,
+//   --tls_cert, --tls_key, --tls_client_ca (TLS on the gRPC port; mTLS with a client CA)
 #pragma once
 
 #include "gflags/gflags.h"
@@ -10,6 +11,9 @@ DECLARE_int32(port);
 DECLARE_int32(metrics_port);
 DECLARE_double(drain_seconds);
 DECLARE_int32(max_message_mb);
+DECLARE_string(tls_cert);
+DECLARE_string(tls_key);
+DECLARE_string(tls_client_ca);
 
 namespace sllm {
 

@@ -12,6 +12,9 @@ TEST(FlagsTest, OptionsFollowTheFlags) {
   FLAGS_metrics_port = -1;
   FLAGS_drain_seconds = 2.5;
   FLAGS_max_message_mb = 16;
+  FLAGS_tls_cert = "/certs/server.pem";
+  FLAGS_tls_key = "/certs/server.key";
+  FLAGS_tls_client_ca = "/certs/ca.pem";
   const ServerOptions options = ServerOptionsFromFlags();
   EXPECT_EQ(options.host, "127.0.0.1");
   EXPECT_EQ(options.metrics_host, "127.0.0.1");
@@ -20,6 +23,14 @@ TEST(FlagsTest, OptionsFollowTheFlags) {
   EXPECT_EQ(options.drain_deadline, absl::Milliseconds(2500));
   EXPECT_EQ(options.max_message_bytes, 16 << 20);
   EXPECT_TRUE(options.handle_signals);
+  EXPECT_EQ(options.tls.cert_file, "/certs/server.pem");
+  EXPECT_EQ(options.tls.key_file, "/certs/server.key");
+  EXPECT_EQ(options.tls.client_ca_file, "/certs/ca.pem");
+}
+
+TEST(FlagsTest, NoTlsFlagsMeanPlaintext) {
+  gflags::FlagSaver saver;
+  EXPECT_FALSE(ServerOptionsFromFlags().tls.enabled());
 }
 
 TEST(FlagsTest, PerBinaryDefaultsYieldToTheCommandLine) {

@@ -108,8 +108,11 @@ absl::Status ServiceRunner::Start() {
     CHECK(!started_) << "Start() called twice";
     if (draining_) return absl::FailedPreconditionError("Shutdown() was called before Start()");
   }
+  // Before anything listens: a bad certificate fails the start without side effects.
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   MakeServerCredentials(options_.tls));
   if (options_.metrics_port >= 0) RETURN_IF_ERROR(StartMetrics());
-  RETURN_IF_ERROR(StartServer());
+  RETURN_IF_ERROR(StartServer(std::move(credentials)));
 
   int wake[2];
   if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -132,7 +135,11 @@ absl::Status ServiceRunner::Start() {
   for (const auto& [service, serving] : health_) health->SetServingStatus(service, serving);
   started_ = true;
   watcher_ = std::thread([this] { WatchForShutdown(); });
-  LOG(INFO) << "gRPC listening on " << JoinHostPort(options_.host, port_) << ", metrics on "
+  LOG(INFO) << "gRPC listening on " << JoinHostPort(options_.host, port_)
+            << (options_.tls.enabled()
+                    ? (options_.tls.client_ca_file.empty() ? " (TLS)" : " (mTLS)")
+                    : "")
+            << ", metrics on "
             << (metrics_port_ < 0 ? "(disabled)"
                                   : JoinHostPort(options_.metrics_host, metrics_port_));
   return absl::OkStatus();
@@ -156,17 +163,14 @@ absl::Status ServiceRunner::StartMetrics() {
   return absl::OkStatus();
 }
 
-absl::Status ServiceRunner::StartServer() {
+absl::Status ServiceRunner::StartServer(std::shared_ptr<grpc::ServerCredentials> credentials) {
   // Both are process-wide switches read when a ServerBuilder is constructed.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   grpc::ServerBuilder builder;
   const std::string address = JoinHostPort(options_.host, options_.port);
-  builder.AddListeningPort(address,
-                           options_.credentials ? options_.credentials
-                                                : grpc::InsecureServerCredentials(),
-                           &port_);
+  builder.AddListeningPort(address, std::move(credentials), &port_);
   // A second server on the same port is a deployment mistake: fail instead of sharing it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);

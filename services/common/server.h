@@ -20,12 +20,12 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
+#include "services/common/tls_credentials.h"
 
 namespace prometheus {
 class Exposer;
@@ -48,8 +48,9 @@ struct ServerOptions {
   int max_message_bytes = 64 << 20;
   // Drain and stop on SIGTERM / SIGINT. At most one runner per process should set this.
   bool handle_signals = true;
-  // Transport credentials; null means plaintext.
-  std::shared_ptr<grpc::ServerCredentials> credentials;
+  // TLS (and mTLS with a client CA) on the gRPC port; empty: plaintext. Bad files make Start()
+  // fail with INVALID_ARGUMENT naming the setting and the file.
+  ServerTlsOptions tls;
   // Called on the builder after the options above are applied and before the server is built,
   // for settings not covered here (channel arguments, resource quota, ...).
   std::function<void(grpc::ServerBuilder&)> configure_builder;
@@ -76,7 +77,8 @@ class ServiceRunner {
   const std::shared_ptr<prometheus::Registry>& shared_registry() const { return registry_; }
 
   // Starts the metrics endpoint, then builds and starts the gRPC server, and begins watching
-  // for shutdown. UNAVAILABLE when a port cannot be bound. Call once.
+  // for shutdown. UNAVAILABLE when a port cannot be bound, INVALID_ARGUMENT when the TLS files
+  // are bad. Call once.
   absl::Status Start();
 
   // The bound gRPC port (after Start()).
@@ -110,7 +112,7 @@ class ServiceRunner {
 
  private:
   absl::Status StartMetrics();
-  absl::Status StartServer();
+  absl::Status StartServer(std::shared_ptr<grpc::ServerCredentials> credentials);
   void WatchForShutdown();
   void Drain(int signal_number);
 

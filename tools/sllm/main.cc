@@ -3,6 +3,8 @@
 //                                     start a local cluster, stream a reply, run until Ctrl-C
 //   sllm generate "prompt" [--target HOST:PORT] [--model M] [sampling flags] [--json]
 //   sllm chat --model M [--target HOST:PORT]                  interactive, keeps history, /reset
+// generate/chat reach a TLS gateway with --gateway_tls_ca (and --gateway_tls_cert/_key when it
+// requires client certificates).
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
 #include "sllm/v1/generation.grpc.pb.h"
+#include "services/common/tls_credentials.h"
 #include "services/hub/model_dir.h"
 #include "tools/sllm/cluster.h"
 
@@ -35,6 +38,12 @@ DEFINE_int32(top_k, 0, "Top-k (0: off)");
 DEFINE_int64(seed, -1, "Seed (-1: none)");
 DEFINE_bool(json, false, "generate: print the final response as JSON");
 DEFINE_string(prompt, "Once upon a time", "up: the prompt of the demo reply");
+DEFINE_string(gateway_tls_ca, "",
+              "generate/chat: PEM CA certificates that verify the gateway: connect over TLS");
+DEFINE_string(gateway_tls_cert, "", "generate/chat: PEM client certificate chain (mTLS)");
+DEFINE_string(gateway_tls_key, "", "generate/chat: PEM private key of --gateway_tls_cert");
+DEFINE_string(gateway_tls_server_name, "",
+              "generate/chat: name checked in the gateway's certificate instead of the host");
 
 namespace {
 
@@ -43,6 +52,21 @@ std::string SelfDir() {
   const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
   std::string path(buf, n > 0 ? n : 0);
   return path.substr(0, path.rfind('/'));
+}
+
+// A stub for --target, over TLS when a --gateway_tls_* flag is set; null (after printing why)
+// when a file is bad.
+std::unique_ptr<sllm::v1::Generation::Stub> GatewayStub() {
+  auto security = sllm::MakeChannelSecurity({.ca_file = FLAGS_gateway_tls_ca,
+                                             .cert_file = FLAGS_gateway_tls_cert,
+                                             .key_file = FLAGS_gateway_tls_key,
+                                             .server_name = FLAGS_gateway_tls_server_name,
+                                             .setting_prefix = "--gateway_tls_"});
+  if (!security.ok()) {
+    std::cerr << security.status().message() << "\n";
+    return nullptr;
+  }
+  return sllm::v1::Generation::NewStub(security->CreateChannel(FLAGS_target));
 }
 
 void FillParams(sllm::v1::GenerationParams* p) {
@@ -95,8 +119,8 @@ int StreamTo(std::ostream& out, const Request& request, Call call, std::string* 
 }
 
 int Generate(const std::string& prompt) {
-  auto stub = sllm::v1::Generation::NewStub(
-      grpc::CreateChannel(FLAGS_target, grpc::InsecureChannelCredentials()));
+  auto stub = GatewayStub();
+  if (stub == nullptr) return 2;
   sllm::v1::GenerateRequest req;
   req.set_model(FLAGS_model);
   req.set_text(prompt);
@@ -110,8 +134,8 @@ int Generate(const std::string& prompt) {
 }
 
 int Chat() {
-  auto stub = sllm::v1::Generation::NewStub(
-      grpc::CreateChannel(FLAGS_target, grpc::InsecureChannelCredentials()));
+  auto stub = GatewayStub();
+  if (stub == nullptr) return 2;
   sllm::v1::ChatRequest req;
   req.set_model(FLAGS_model);
   FillParams(req.mutable_params());
