@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
+#include "services/common/channel_args.h"
 
 namespace sllm::gateway {
 
@@ -64,7 +65,7 @@ void ShardPool::SetTargets(const std::vector<std::string>& targets) {
       next[t] = it != shards_.end()
                     ? it->second
                     : std::shared_ptr<v1::WorkerService::Stub>(v1::WorkerService::NewStub(
-                          options_.security.CreateChannel(t)));
+                          options_.security.CreateChannel(t, InternalChannelArguments())));
     }
     shards_ = std::move(next);
   }

@@ -2,6 +2,7 @@
 
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
+#include "services/common/channel_args.h"
 
 namespace sllm::gateway {
 namespace {
@@ -18,7 +19,8 @@ GatewayServer::GatewayServer(GatewayServerOptions options)
       runner_(options_.grpc),
       metrics_(runner_.registry()),
       shards_(WithSecurity(options_.shards, options_.upstream)),
-      pipeline_(options_.upstream.CreateChannel(options_.tokenizer_target),
+      pipeline_(options_.upstream.CreateChannel(options_.tokenizer_target,
+                                                InternalChannelArguments()),
                 shards_, options_.limits, &metrics_),
       auth_(options_.api_keys, options_.api_key_limits),
       grpc_service_(pipeline_, runner_.registry(), metrics_, &auth_) {

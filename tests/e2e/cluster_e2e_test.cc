@@ -22,6 +22,7 @@
 #include "nlohmann/json.hpp"
 #include "sllm/v1/generation.grpc.pb.h"
 #include "sllm/v1/worker.grpc.pb.h"
+#include "tests/e2e/e2e_util.h"
 #include "tools/sllm/cluster.h"
 
 namespace sllm {
@@ -32,40 +33,8 @@ const std::string kKoreanModel = std::string(SLLM_TESTDATA_DIR) + "/models/tiny-
 
 namespace net = boost::asio;
 
-// Sends a JSON POST on a new connection (closed by the server after the reply).
-std::unique_ptr<net::ip::tcp::socket> SendPost(net::io_context& ioc, int port,
-                                               const std::string& path, const std::string& body) {
-  auto socket = std::make_unique<net::ip::tcp::socket>(ioc);
-  socket->connect({net::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)});
-  net::write(*socket, net::buffer(absl::StrCat(
-                          "POST ", path, " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                          "Content-Type: application/json\r\nContent-Length: ", body.size(),
-                          "\r\n\r\n", body)));
-  return socket;
-}
-
-// Starts a long SSE completion and reads until its first event: the sequence is generating.
-std::unique_ptr<net::ip::tcp::socket> OpenStream(net::io_context& ioc, int port,
-                                                 std::string* got) {
-  auto socket = SendPost(ioc, port, "/v1/completions",
-                         R"({"model": "stories260K", "prompt": "Once upon a time", "stream": true,
-                             "max_tokens": 500, "ignore_eos": true})");
-  char buf[4096];
-  while (got->find("data: {") == std::string::npos) {
-    got->append(buf, socket->read_some(net::buffer(buf)));
-  }
-  return socket;
-}
-
-// The status code and body of a JSON POST.
-std::pair<int, std::string> PostJson(int port, const std::string& path, const std::string& body) {
-  net::io_context ioc;
-  auto socket = SendPost(ioc, port, path, body);
-  boost::beast::flat_buffer buffer;
-  boost::beast::http::response<boost::beast::http::string_body> res;
-  boost::beast::http::read(*socket, buffer, res);
-  return {res.result_int(), res.body()};
-}
+using e2e::OpenStream;
+using e2e::PostJson;
 
 class ClusterE2ETest : public ::testing::Test {
  protected:

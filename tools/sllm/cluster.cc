@@ -84,15 +84,41 @@ absl::Status Cluster::Spawn(const std::string& binary, const std::vector<std::st
     return absl::UnavailableError(absl::StrCat("cannot start ", path, ": ", strerror(rc)));
   }
   pids_.push_back(pid);
+  processes_.push_back({binary, args, 0, ""});
   return absl::OkStatus();
+}
+
+int Cluster::WaitExit(size_t index) {
+  int status = 0;
+  if (index < pids_.size() && pids_[index] > 0) {
+    waitpid(pids_[index], &status, 0);
+    pids_[index] = -1;
+  }
+  return status;
+}
+
+absl::Status Cluster::Restart(size_t index, const std::vector<std::string>& extra_args) {
+  if (index >= pids_.size() || pids_[index] > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("process ", index, " is still running or unknown"));
+  }
+  processes_[index].args.insert(processes_[index].args.end(), extra_args.begin(),
+                                extra_args.end());
+  const Process p = processes_[index];
+  if (absl::Status st = Spawn(p.binary, p.args); !st.ok()) return st;
+  pids_[index] = pids_.back();
+  pids_.pop_back();
+  processes_.pop_back();  // The copy Spawn added; processes_[index] describes it.
+  return WaitServing(p.port, p.service);
 }
 
 absl::Status Cluster::CheckAlive() {
   for (size_t i = 0; i < pids_.size(); ++i) {
     int status = 0;
     const pid_t pid = pids_[i];
-    if (waitpid(pid, &status, WNOHANG) == pid) {
+    if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
       pids_.erase(pids_.begin() + static_cast<ptrdiff_t>(i));
+      processes_.erase(processes_.begin() + static_cast<ptrdiff_t>(i));
       return absl::UnavailableError(absl::StrCat(
           "a cluster process (pid ", pid, ") exited ",
           WIFEXITED(status) ? absl::StrCat("with status ", WEXITSTATUS(status))
@@ -151,7 +177,10 @@ absl::Status Cluster::Start() {
   metrics_ports_.push_back(FreePort());
   auto args = common(tokenizer_port_, metrics_ports_.back());
   args.push_back("--models=" + models);
+  args.insert(args.end(), options_.tokenizer_args.begin(), options_.tokenizer_args.end());
   if (auto st = Spawn("sllm-tokenizer-server", args); !st.ok()) return st;
+  processes_.back().port = tokenizer_port_;
+  processes_.back().service = "sllm.v1.TokenizerService";
   for (int i = 0; i < options_.workers; ++i) {
     worker_ports_.push_back(FreePort());
     metrics_ports_.push_back(FreePort());
@@ -159,7 +188,10 @@ absl::Status Cluster::Start() {
     args.push_back("--models=" + models);
     args.push_back(absl::StrCat("--shard_id=", i));
     args.push_back(absl::StrCat("--threads=", threads));
+    args.insert(args.end(), options_.worker_args.begin(), options_.worker_args.end());
     if (auto st = Spawn("sllm-worker-server", args); !st.ok()) return st;
+    processes_.back().port = worker_ports_.back();
+    processes_.back().service = "sllm.v1.WorkerService";
   }
   if (auto st = WaitServing(tokenizer_port_, "sllm.v1.TokenizerService"); !st.ok()) return st;
   std::vector<std::string> workers;
@@ -174,18 +206,24 @@ absl::Status Cluster::Start() {
   args.push_back("--workers=" + absl::StrJoin(workers, ","));
   http_port_ = options_.http_port == 0 ? FreePort() : options_.http_port;
   args.push_back(absl::StrCat("--http_port=", http_port_));
+  args.insert(args.end(), options_.gateway_args.begin(), options_.gateway_args.end());
   if (auto st = Spawn("sllm-gateway", args); !st.ok()) return st;
+  processes_.back().port = gateway_port_;
+  processes_.back().service = "sllm.v1.Generation";
   return WaitServing(gateway_port_, "sllm.v1.Generation");
 }
 
 void Cluster::Stop() {
   // Gateway first (it was started last), then workers, then the tokenizer.
-  for (auto it = pids_.rbegin(); it != pids_.rend(); ++it) kill(*it, SIGTERM);
+  for (auto it = pids_.rbegin(); it != pids_.rend(); ++it) {
+    if (*it > 0) kill(*it, SIGTERM);
+  }
   for (pid_t pid : pids_) {
     int status = 0;
-    waitpid(pid, &status, 0);
+    if (pid > 0) waitpid(pid, &status, 0);
   }
   pids_.clear();
+  processes_.clear();
 }
 
 }  // namespace sllm::tools

@@ -26,6 +26,8 @@ struct ClusterOptions {
   std::string bin_dir;
   // Threads per worker; 0 = cores / workers.
   int worker_threads = 0;
+  // Extra flags for each kind of process (e.g. "--max_num_seqs=1").
+  std::vector<std::string> tokenizer_args, worker_args, gateway_args;
   // How long to wait for every service to report SERVING.
   absl::Duration ready_timeout = absl::Seconds(120);
 };
@@ -51,14 +53,28 @@ class Cluster {
   // Model names, as requests spell them.
   std::vector<std::string> model_names() const;
 
+  // Fault tests. Waits until process `index` (an index into pids()) exits and returns its
+  // waitpid status.
+  int WaitExit(size_t index);
+  // Starts process `index` again (after it exited) with the same flags and port, plus
+  // `extra_args` (kept for later restarts), and waits until it is SERVING.
+  absl::Status Restart(size_t index, const std::vector<std::string>& extra_args = {});
+
  private:
+  struct Process {
+    std::string binary;
+    std::vector<std::string> args;
+    int port = 0;
+    std::string service;  // Health service name that says it is ready.
+  };
   absl::Status Spawn(const std::string& binary, const std::vector<std::string>& args);
   // Waits for SERVING; fails early when one of the processes has exited.
   absl::Status WaitServing(int port, const std::string& service);
   absl::Status CheckAlive();
 
   ClusterOptions options_;
-  std::vector<pid_t> pids_;  // In start order.
+  std::vector<pid_t> pids_;  // In start order; -1 once reaped by WaitExit.
+  std::vector<Process> processes_;  // Parallel to pids_.
   int tokenizer_port_ = 0;
   int gateway_port_ = 0;
   int http_port_ = -1;

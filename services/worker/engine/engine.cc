@@ -192,6 +192,7 @@ void Engine::FailStep(const StepSchedule& plan, const absl::Status& error) {
 }
 
 bool Engine::Step() {
+  step_started_nanos_ = NowNanos();
   Admit();
   StepSchedule plan = scheduler_->Schedule();
   for (const auto& seq : plan.cancelled) Finish(*requests_.at(seq.get()), FinishReason::kCancelled);

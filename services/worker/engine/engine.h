@@ -115,7 +115,9 @@ class Engine {
   const ModelConfig& config() const { return config_; }
   const std::vector<int64_t>& eos_token_ids() const { return eos_ids_; }
   int32_t max_model_len() const { return options_.scheduler.max_model_len; }
-  // Monotonic time of the last completed step (for stall detection).
+  // Monotonic times of the start of the latest step and of the end of the last completed one
+  // (for stall detection: a step in progress for too long).
+  int64_t step_started_nanos() const { return step_started_nanos_.load(); }
   int64_t last_step_nanos() const { return last_step_nanos_.load(); }
 
  private:
@@ -146,6 +148,7 @@ class Engine {
   // Owned by the stepping thread.
   absl::flat_hash_map<Sequence*, std::unique_ptr<Request>> requests_;
   std::thread loop_;
+  std::atomic<int64_t> step_started_nanos_{0};
   std::atomic<int64_t> last_step_nanos_{0};
 };
 

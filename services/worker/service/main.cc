@@ -26,7 +26,10 @@ DEFINE_int32(max_waiting, 256, "Waiting-queue bound (beyond: RESOURCE_EXHAUSTED)
 DEFINE_int32(block_size, 16, "KV-cache block size in tokens");
 DEFINE_int64(kv_cache_tokens, 0, "KV-cache size in tokens (0: max_num_seqs x context, <= 64Ki)");
 DEFINE_int32(max_model_len, 0, "Context length served (0: the model's)");
-DEFINE_double(stall_seconds, 30, "Not ready when a busy engine has not stepped for this long");
+DEFINE_double(stall_seconds, 30, "Not ready while an engine step has been running this long");
+DEFINE_string(test_stall_file, "",
+              "Test hook: while this file exists, each engine step blocks after it ran (a stalled "
+              "step loop, for fault tests)");
 
 int main(int argc, char** argv) {
   sllm::SetServerFlagDefaults(/*port=*/50061, /*metrics_port=*/9092);
@@ -74,6 +77,9 @@ int main(int argc, char** argv) {
         runner.registry(), s->name, std::to_string(FLAGS_shard_id));
     sllm::worker::WorkerMetrics* metrics = s->metrics.get();
     options.on_step = [metrics](const sllm::worker::StepStats& st) {
+      while (!FLAGS_test_stall_file.empty() && access(FLAGS_test_stall_file.c_str(), F_OK) == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
       metrics->step_duration.Observe(st.seconds);
       metrics->batch_size.Observe(st.batch_size);
     };
@@ -129,8 +135,12 @@ int main(int argc, char** argv) {
         const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::steady_clock::now().time_since_epoch())
                                    .count();
-        const double idle_s = (now_ns - s->engine->last_step_nanos()) * 1e-9;
-        if ((load.running > 0 || load.waiting > 0) && idle_s > FLAGS_stall_seconds) healthy = false;
+        // Stalled: a step started and has not finished for stall_seconds.
+        const int64_t started = s->engine->step_started_nanos();
+        if (started > s->engine->last_step_nanos() &&
+            (now_ns - started) * 1e-9 > FLAGS_stall_seconds) {
+          healthy = false;
+        }
       }
       if (healthy != ready) {
         ready = healthy;
