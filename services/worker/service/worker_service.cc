@@ -98,6 +98,16 @@ class GenerateReactor : public grpc::ServerWriteReactor<v1::WorkerGenerateRespon
           }
         }
       }
+      if (ev.finished && !ev.error.ok() && !ev.has_token && *last == start) {
+        // Refused before its first token (e.g. the engine's queue filled up between Submit
+        // and admission): end the call with the status, so that the gateway can try another
+        // shard or answer RESOURCE_EXHAUSTED, as for a refusal at Submit.
+        if (metrics != nullptr) {
+          metrics->requests.Add({{"model", metrics->model}, {"outcome", "rejected"}}).Increment();
+        }
+        FailBeforeFirstToken(shared, ev.error);
+        return;
+      }
       if (ev.finished) {
         msg.set_finish_reason(ToProto(ev.finish_reason));
         if (!ev.error.ok()) msg.set_error_message(std::string(ev.error.message()));
@@ -168,6 +178,16 @@ class GenerateReactor : public grpc::ServerWriteReactor<v1::WorkerGenerateRespon
       shared->writing = true;
       shared->reactor->StartWrite(&shared->queue.front());
     }
+  }
+
+  static void FailBeforeFirstToken(const std::shared_ptr<Shared>& shared,
+                                   const absl::Status& status) {
+    std::lock_guard<std::mutex> lock(shared->mu);
+    if (shared->reactor == nullptr || shared->finished) return;
+    shared->finished = true;
+    if (shared->writing || std::exchange(shared->finish_called, true)) return;
+    // OnDone (which clears `reactor`) takes the lock, so the reactor is alive here.
+    shared->reactor->Finish(ToGrpcStatus(status));
   }
 
   void Reject(const absl::Status& status) {
