@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include <ATen/TensorOperators.h>
-#include <c10/core/InferenceMode.h>
 
 #include "services/worker/model/attention.h"
 
@@ -71,58 +70,10 @@ at::Tensor Exaone4DecoderLayer::Forward(const at::Tensor& x, const at::Tensor& c
   return h + post_feedforward_layernorm_->Forward(mlp_->Forward(h));
 }
 
-Exaone4Model::Exaone4Model(const ModelConfig& config, const ModelOptions& options)
-    : rotary_(config.head_dim, config.rope_theta, config.rope_scaling, options.device) {
-  const auto tensor_options = at::TensorOptions().dtype(options.dtype).device(options.device);
-  embed_tokens_ = RegisterModule(
-      "embed_tokens",
-      std::make_unique<Embedding>(config.vocab_size, config.hidden_size, tensor_options));
-  layers_ = RegisterModule("layers", std::make_unique<ModuleList>());
-  for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
-    layer_list_.push_back(
-        layers_->Append(std::make_unique<Exaone4DecoderLayer>(config, i, tensor_options)));
-  }
-  norm_ = RegisterModule(
-      "norm", std::make_unique<RMSNorm>(config.hidden_size, config.rms_norm_eps, tensor_options));
-}
-
-at::Tensor Exaone4Model::Forward(const at::Tensor& tokens, const at::Tensor& positions,
-                                 const AttentionMetadata& metadata, KVCache& kv_cache) const {
-  at::Tensor h = embed_tokens_->Forward(tokens);
-  const auto [cos, sin] = rotary_.CosSin(positions, h.scalar_type());
-  for (const Exaone4DecoderLayer* layer : layer_list_) {
-    h = layer->Forward(h, cos, sin, metadata, kv_cache);
-  }
-  return norm_->Forward(h);
-}
-
 absl::StatusOr<std::unique_ptr<Exaone4ForCausalLM>> Exaone4ForCausalLM::Create(
     const ModelConfig& config, const ModelOptions& options) {
   if (absl::Status status = CheckSiluActivation(config); !status.ok()) return status;
   return std::unique_ptr<Exaone4ForCausalLM>(new Exaone4ForCausalLM(config, options));
-}
-
-Exaone4ForCausalLM::Exaone4ForCausalLM(const ModelConfig& config, const ModelOptions& options)
-    : config_(config), options_(options) {
-  model_ = RegisterModule("model", std::make_unique<Exaone4Model>(config, options));
-  if (!config.tie_word_embeddings) {
-    const auto tensor_options = at::TensorOptions().dtype(options.dtype).device(options.device);
-    lm_head_ = RegisterModule(
-        "lm_head",
-        std::make_unique<Linear>(config.hidden_size, config.vocab_size, false, tensor_options));
-  }
-}
-
-at::Tensor Exaone4ForCausalLM::Forward(const at::Tensor& tokens, const at::Tensor& positions,
-                                       const AttentionMetadata& metadata, KVCache& kv_cache) {
-  c10::InferenceMode guard;
-  const at::Tensor hidden = model_->Forward(tokens, positions, metadata, kv_cache);
-  return ProjectLogits(hidden, metadata.logits_indices,
-                       lm_head_ != nullptr ? lm_head_->weight() : model_->embed_tokens().weight());
-}
-
-bool Exaone4ForCausalLM::IgnoresCheckpointTensor(std::string_view name) const {
-  return IsUnusedLlamaStyleTensor(config_, name);
 }
 
 }  // namespace sllm::worker

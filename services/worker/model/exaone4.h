@@ -15,8 +15,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <string_view>
-#include <vector>
 
 #include <ATen/core/Tensor.h>
 
@@ -24,7 +22,7 @@
 #include "services/worker/kv_cache/kv_cache.h"
 #include "services/worker/loader/model_config.h"
 #include "services/worker/model/attention_metadata.h"
-#include "services/worker/model/causal_lm.h"
+#include "services/worker/model/decoder_lm.h"
 #include "services/worker/model/layers.h"
 #include "services/worker/model/llama.h"
 #include "services/worker/model/model_options.h"
@@ -67,41 +65,17 @@ class Exaone4DecoderLayer : public Module {
   RMSNorm* post_feedforward_layernorm_;
 };
 
-class Exaone4Model : public Module {
- public:
-  Exaone4Model(const ModelConfig& config, const ModelOptions& options);
-  // tokens, positions int64 [T] -> final-normed hidden states [T, hidden].
-  at::Tensor Forward(const at::Tensor& tokens, const at::Tensor& positions,
-                     const AttentionMetadata& metadata, KVCache& kv_cache) const;
-  const Embedding& embed_tokens() const { return *embed_tokens_; }
+using Exaone4Model = DecoderModel<Exaone4DecoderLayer>;
 
- private:
-  Embedding* embed_tokens_;
-  ModuleList* layers_;
-  std::vector<Exaone4DecoderLayer*> layer_list_;
-  RMSNorm* norm_;
-  RotaryEmbedding rotary_;
-};
-
-class Exaone4ForCausalLM : public CausalLM {
+class Exaone4ForCausalLM : public DecoderCausalLM<Exaone4Model> {
  public:
   // UNIMPLEMENTED for an activation other than SiLU.
   static absl::StatusOr<std::unique_ptr<Exaone4ForCausalLM>> Create(const ModelConfig& config,
                                                                     const ModelOptions& options);
 
-  at::Tensor Forward(const at::Tensor& tokens, const at::Tensor& positions,
-                     const AttentionMetadata& metadata, KVCache& kv_cache) override;
-  bool IgnoresCheckpointTensor(std::string_view name) const override;
-  const ModelConfig& config() const override { return config_; }
-  const ModelOptions& options() const override { return options_; }
-
  private:
-  Exaone4ForCausalLM(const ModelConfig& config, const ModelOptions& options);
-
-  ModelConfig config_;
-  ModelOptions options_;
-  Exaone4Model* model_;
-  Linear* lm_head_ = nullptr;  // nullptr when tied to model.embed_tokens.
+  Exaone4ForCausalLM(const ModelConfig& config, const ModelOptions& options)
+      : DecoderCausalLM(config, options, /*lm_head_bias=*/false) {}
 };
 
 }  // namespace sllm::worker

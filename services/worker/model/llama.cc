@@ -4,9 +4,7 @@
 
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/silu.h>
-#include <c10/core/InferenceMode.h>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/worker/model/attention.h"
 
@@ -76,31 +74,6 @@ at::Tensor LlamaDecoderLayer::Forward(const at::Tensor& x, const at::Tensor& cos
   return h + mlp_->Forward(post_attention_layernorm_->Forward(h));
 }
 
-LlamaModel::LlamaModel(const ModelConfig& config, const ModelOptions& options)
-    : rotary_(config.head_dim, config.rope_theta, config.rope_scaling, options.device) {
-  const auto tensor_options = at::TensorOptions().dtype(options.dtype).device(options.device);
-  embed_tokens_ = RegisterModule(
-      "embed_tokens",
-      std::make_unique<Embedding>(config.vocab_size, config.hidden_size, tensor_options));
-  layers_ = RegisterModule("layers", std::make_unique<ModuleList>());
-  for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
-    layer_list_.push_back(
-        layers_->Append(std::make_unique<LlamaDecoderLayer>(config, i, tensor_options)));
-  }
-  norm_ = RegisterModule(
-      "norm", std::make_unique<RMSNorm>(config.hidden_size, config.rms_norm_eps, tensor_options));
-}
-
-at::Tensor LlamaModel::Forward(const at::Tensor& tokens, const at::Tensor& positions,
-                               const AttentionMetadata& metadata, KVCache& kv_cache) const {
-  at::Tensor h = embed_tokens_->Forward(tokens);
-  const auto [cos, sin] = rotary_.CosSin(positions, h.scalar_type());
-  for (const LlamaDecoderLayer* layer : layer_list_) {
-    h = layer->Forward(h, cos, sin, metadata, kv_cache);
-  }
-  return norm_->Forward(h);
-}
-
 absl::Status CheckSiluActivation(const ModelConfig& config) {
   if (config.hidden_act != "silu" && config.hidden_act != "swish") {
     return absl::UnimplementedError(absl::StrCat(config.architecture, ": hidden_act '",
@@ -109,38 +82,10 @@ absl::Status CheckSiluActivation(const ModelConfig& config) {
   return absl::OkStatus();
 }
 
-bool IsUnusedLlamaStyleTensor(const ModelConfig& config, std::string_view name) {
-  if (config.tie_word_embeddings && name == "lm_head.weight") return true;
-  return absl::EndsWith(absl::string_view(name.data(), name.size()), ".rotary_emb.inv_freq");
-}
-
 absl::StatusOr<std::unique_ptr<LlamaForCausalLM>> LlamaForCausalLM::Create(
     const ModelConfig& config, const ModelOptions& options) {
   if (absl::Status status = CheckSiluActivation(config); !status.ok()) return status;
   return std::unique_ptr<LlamaForCausalLM>(new LlamaForCausalLM(config, options));
-}
-
-LlamaForCausalLM::LlamaForCausalLM(const ModelConfig& config, const ModelOptions& options)
-    : config_(config), options_(options) {
-  model_ = RegisterModule("model", std::make_unique<LlamaModel>(config, options));
-  if (!config.tie_word_embeddings) {
-    const auto tensor_options = at::TensorOptions().dtype(options.dtype).device(options.device);
-    lm_head_ = RegisterModule(
-        "lm_head",
-        std::make_unique<Linear>(config.hidden_size, config.vocab_size, false, tensor_options));
-  }
-}
-
-at::Tensor LlamaForCausalLM::Forward(const at::Tensor& tokens, const at::Tensor& positions,
-                                     const AttentionMetadata& metadata, KVCache& kv_cache) {
-  c10::InferenceMode guard;
-  const at::Tensor hidden = model_->Forward(tokens, positions, metadata, kv_cache);
-  return ProjectLogits(hidden, metadata.logits_indices,
-                       lm_head_ != nullptr ? lm_head_->weight() : model_->embed_tokens().weight());
-}
-
-bool LlamaForCausalLM::IgnoresCheckpointTensor(std::string_view name) const {
-  return IsUnusedLlamaStyleTensor(config_, name);
 }
 
 }  // namespace sllm::worker

@@ -23,7 +23,7 @@
 #include "services/worker/kv_cache/kv_cache.h"
 #include "services/worker/loader/model_config.h"
 #include "services/worker/model/attention_metadata.h"
-#include "services/worker/model/causal_lm.h"
+#include "services/worker/model/decoder_lm.h"
 #include "services/worker/model/layers.h"
 #include "services/worker/model/model_options.h"
 #include "services/worker/model/module.h"
@@ -34,9 +34,6 @@ namespace sllm::worker {
 // Shared by the Llama-style families (Llama, Mistral, EXAONE 4): UNIMPLEMENTED unless the
 // config's hidden_act is SiLU.
 absl::Status CheckSiluActivation(const ModelConfig& config);
-// Checkpoint tensors such a model may find but does not use: a tied lm_head saved anyway,
-// rotary inv_freq buffers of old checkpoints.
-bool IsUnusedLlamaStyleTensor(const ModelConfig& config, std::string_view name);
 
 class LlamaAttention : public Module {
  public:
@@ -83,42 +80,17 @@ class LlamaDecoderLayer : public Module {
   RMSNorm* post_attention_layernorm_;
 };
 
-class LlamaModel : public Module {
- public:
-  LlamaModel(const ModelConfig& config, const ModelOptions& options);
-  // tokens, positions int64 [T] -> final-normed hidden states [T, hidden].
-  at::Tensor Forward(const at::Tensor& tokens, const at::Tensor& positions,
-                     const AttentionMetadata& metadata, KVCache& kv_cache) const;
-  const Embedding& embed_tokens() const { return *embed_tokens_; }
+using LlamaModel = DecoderModel<LlamaDecoderLayer>;
 
- private:
-  Embedding* embed_tokens_;
-  ModuleList* layers_;
-  std::vector<LlamaDecoderLayer*> layer_list_;
-  RMSNorm* norm_;
-  RotaryEmbedding rotary_;
-};
-
-class LlamaForCausalLM : public CausalLM {
+class LlamaForCausalLM : public DecoderCausalLM<LlamaModel> {
  public:
-  // INVALID_ARGUMENT / UNIMPLEMENTED for configs this implementation cannot run (an activation
-  // other than SiLU, a head_dim the rotary embedding cannot use).
+  // UNIMPLEMENTED for configs this implementation cannot run (an activation other than SiLU).
   static absl::StatusOr<std::unique_ptr<LlamaForCausalLM>> Create(const ModelConfig& config,
                                                                   const ModelOptions& options);
 
-  at::Tensor Forward(const at::Tensor& tokens, const at::Tensor& positions,
-                     const AttentionMetadata& metadata, KVCache& kv_cache) override;
-  bool IgnoresCheckpointTensor(std::string_view name) const override;
-  const ModelConfig& config() const override { return config_; }
-  const ModelOptions& options() const override { return options_; }
-
  private:
-  LlamaForCausalLM(const ModelConfig& config, const ModelOptions& options);
-
-  ModelConfig config_;
-  ModelOptions options_;
-  LlamaModel* model_;
-  Linear* lm_head_ = nullptr;  // nullptr when tied to model.embed_tokens.
+  LlamaForCausalLM(const ModelConfig& config, const ModelOptions& options)
+      : DecoderCausalLM(config, options, /*lm_head_bias=*/false) {}
 };
 
 }  // namespace sllm::worker

@@ -4,9 +4,7 @@
 
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/gelu.h>
-#include <c10/core/InferenceMode.h>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/worker/model/attention.h"
 
@@ -119,26 +117,6 @@ absl::StatusOr<std::unique_ptr<PhiForCausalLM>> PhiForCausalLM::Create(
         absl::StrCat(config.architecture, ": qk_layernorm true is not supported"));
   }
   return std::unique_ptr<PhiForCausalLM>(new PhiForCausalLM(config, options));
-}
-
-PhiForCausalLM::PhiForCausalLM(const ModelConfig& config, const ModelOptions& options)
-    : config_(config), options_(options) {
-  const auto tensor_options = at::TensorOptions().dtype(options.dtype).device(options.device);
-  model_ = RegisterModule("model", std::make_unique<PhiModel>(config, options));
-  lm_head_ = RegisterModule(
-      "lm_head",
-      std::make_unique<Linear>(config.hidden_size, config.vocab_size, true, tensor_options));
-}
-
-at::Tensor PhiForCausalLM::Forward(const at::Tensor& tokens, const at::Tensor& positions,
-                                   const AttentionMetadata& metadata, KVCache& kv_cache) {
-  c10::InferenceMode guard;
-  const at::Tensor hidden = model_->Forward(tokens, positions, metadata, kv_cache);
-  return ProjectLogits(hidden, metadata.logits_indices, lm_head_->weight(), lm_head_->bias());
-}
-
-bool PhiForCausalLM::IgnoresCheckpointTensor(std::string_view name) const {
-  return absl::EndsWith(absl::string_view(name.data(), name.size()), ".rotary_emb.inv_freq");
 }
 
 }  // namespace sllm::worker

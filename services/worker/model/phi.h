@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -23,7 +22,7 @@
 #include "services/worker/kv_cache/kv_cache.h"
 #include "services/worker/loader/model_config.h"
 #include "services/worker/model/attention_metadata.h"
-#include "services/worker/model/causal_lm.h"
+#include "services/worker/model/decoder_lm.h"
 #include "services/worker/model/layers.h"
 #include "services/worker/model/model_options.h"
 #include "services/worker/model/module.h"
@@ -78,6 +77,7 @@ class PhiModel : public Module {
   // tokens, positions int64 [T] -> final-normed hidden states [T, hidden].
   at::Tensor Forward(const at::Tensor& tokens, const at::Tensor& positions,
                      const AttentionMetadata& metadata, KVCache& kv_cache) const;
+  const Embedding& embed_tokens() const { return *embed_tokens_; }
 
  private:
   Embedding* embed_tokens_;
@@ -87,26 +87,16 @@ class PhiModel : public Module {
   RotaryEmbedding rotary_;
 };
 
-class PhiForCausalLM : public CausalLM {
+class PhiForCausalLM : public DecoderCausalLM<PhiModel> {
  public:
   // UNIMPLEMENTED for hidden_act other than gelu_new / gelu_pytorch_tanh / gelu, and for
   // qk_layernorm (no Phi checkpoint served here uses it).
   static absl::StatusOr<std::unique_ptr<PhiForCausalLM>> Create(const ModelConfig& config,
                                                                 const ModelOptions& options);
 
-  at::Tensor Forward(const at::Tensor& tokens, const at::Tensor& positions,
-                     const AttentionMetadata& metadata, KVCache& kv_cache) override;
-  bool IgnoresCheckpointTensor(std::string_view name) const override;
-  const ModelConfig& config() const override { return config_; }
-  const ModelOptions& options() const override { return options_; }
-
  private:
-  PhiForCausalLM(const ModelConfig& config, const ModelOptions& options);
-
-  ModelConfig config_;
-  ModelOptions options_;
-  PhiModel* model_;
-  Linear* lm_head_;
+  PhiForCausalLM(const ModelConfig& config, const ModelOptions& options)
+      : DecoderCausalLM(config, options, /*lm_head_bias=*/true) {}
 };
 
 }  // namespace sllm::worker
