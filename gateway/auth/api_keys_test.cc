@@ -32,7 +32,9 @@ TEST(ApiKeysTest, ParsesNamedAndBareEntries) {
     EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << text;
     EXPECT_THAT(bad.status().message(), HasSubstr(part)) << text;
     // The secret never appears in an error.
-    if (text == "a:x y") EXPECT_THAT(bad.status().message(), ::testing::Not(HasSubstr("x y")));
+    if (text == "a:x y") {
+      EXPECT_THAT(bad.status().message(), ::testing::Not(HasSubstr("x y")));
+    }
   }
   EXPECT_EQ(LoadApiKeyFile("/nonexistent/keys").status().code(), absl::StatusCode::kNotFound);
 }
