@@ -98,6 +98,7 @@ std::vector<std::string> ShardPool::targets() const {
 }
 
 void ShardPool::PollOnce() {
+  std::lock_guard<std::mutex> poll_lock(poll_mu_);
   MaybeResolve();
   std::map<std::string, ModelInfo> models;
   std::map<std::string, std::shared_ptr<v1::WorkerService::Stub>> shards;
@@ -114,13 +115,25 @@ void ShardPool::PollOnce() {
     grpc::ClientContext load_ctx;
     load_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
     v1::GetLoadResponse load;
-    if (stub_ptr->GetInfo(&info_ctx, {}, &info).ok() &&
-        stub_ptr->GetLoad(&load_ctx, {}, &load).ok() && load.ready()) {
+    grpc::Status st = stub_ptr->GetInfo(&info_ctx, {}, &info);
+    if (st.ok()) st = stub_ptr->GetLoad(&load_ctx, {}, &load);
+    // A shard that answers late (a loaded machine) keeps its last known state for a few
+    // polls; one that refuses connections or says it is not ready is out at once.
+    if (st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+        ++slow_polls_[target] < kSlowPollsBeforeDown) {
+      for (const ModelInfo& m : last_models_[target]) models.emplace(m.name, m);
+      continue;
+    }
+    if (st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) slow_polls_[target] = 0;
+    std::vector<ModelInfo>& known = last_models_[target];
+    known.clear();
+    if (st.ok() && load.ready()) {
       state.healthy = true;
       for (const auto& m : info.models()) {
         state.models.insert(m.name());
         ModelInfo mi{m.name(), m.max_context_length(), m.vocab_size()};
         models.emplace(m.name(), mi);
+        known.push_back(mi);
       }
       // Work left: waiting and running sequences, weighted by a typical request size.
       state.reported_outstanding =

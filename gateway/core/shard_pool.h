@@ -47,7 +47,8 @@ class ShardPool {
   // Polls every shard once now (GetInfo + GetLoad), then keeps polling in the background.
   void Start();
   void Stop();
-  // Polls every shard once (also what the background loop does).
+  // Polls every shard once (also what the background loop does). A shard that does not answer
+  // within 1 s keeps its last state until that happens kSlowPollsBeforeDown times in a row.
   void PollOnce();
 
   Router& router() { return router_; }
@@ -71,6 +72,12 @@ class ShardPool {
   std::map<std::string, std::shared_ptr<v1::WorkerService::Stub>> shards_;
   std::map<std::string, ModelInfo> models_;  // Guarded by mu_.
   absl::Time next_resolve_ = absl::InfinitePast();  // Poller thread only.
+  // Polls in a row that timed out, and the models each shard last reported; guarded by
+  // poll_mu_ (one PollOnce at a time).
+  static constexpr int kSlowPollsBeforeDown = 3;
+  std::mutex poll_mu_;
+  std::map<std::string, int> slow_polls_;
+  std::map<std::string, std::vector<ModelInfo>> last_models_;
   bool stop_ = false;                         // Guarded by mu_.
   std::thread poller_;
 };
