@@ -275,19 +275,19 @@ bool WorkersIdle(const std::function<int()>& running) {
   return true;
 }
 
-TEST_F(GatewayServerTest, AClientThatDisconnectsCancelsItsSequence) {
+// Starts a 400-token chat stream on `socket` (with `headers`, each ending in CRLF) and reads
+// until its first content delta: the sequence is generating.
+void OpenChatStream(tcp::socket& socket, int port, const std::string& headers = "") {
   json req = kChat;
   req["max_tokens"] = 400;
   req["ignore_eos"] = true;
   req["stream"] = true;
-  net::io_context ioc;
-  tcp::socket socket(ioc);
-  socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+  socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
   const std::string body = req.dump();
   net::write(socket, net::buffer(absl::StrCat(
-                         "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: "
-                         "application/json\r\nContent-Length: ", body.size(), "\r\n\r\n", body)));
-  // Read until the first content delta: the sequence is generating.
+                         "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n", headers,
+                         "Content-Type: application/json\r\nContent-Length: ", body.size(),
+                         "\r\n\r\n", body)));
   std::string got;
   char buf[4096];
   // (The first chunk's delta is {"role":"assistant","content":""}; text deltas start with
@@ -295,6 +295,12 @@ TEST_F(GatewayServerTest, AClientThatDisconnectsCancelsItsSequence) {
   while (got.find("\"delta\":{\"content\":\"") == std::string::npos) {
     got.append(buf, socket.read_some(net::buffer(buf)));
   }
+}
+
+TEST_F(GatewayServerTest, AClientThatDisconnectsCancelsItsSequence) {
+  net::io_context ioc;
+  tcp::socket socket(ioc);
+  OpenChatStream(socket, port_);
   // The engine publishes its load once per step.
   const auto deadline = Clock::now() + std::chrono::seconds(30);
   while (Running() == 0 && Clock::now() < deadline) std::this_thread::yield();
@@ -430,23 +436,9 @@ TEST_F(GatewayServerTest, ApiKeysGuardBothFrontsWithPerKeyLimits) {
 
   // Alice's one slot is held by a running stream: her next request waits for it (429), Bob's
   // does not.
-  json req = kChat;
-  req["max_tokens"] = 400;
-  req["ignore_eos"] = true;
-  req["stream"] = true;
   net::io_context ioc;
   tcp::socket socket(ioc);
-  socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-  const std::string body = req.dump();
-  net::write(socket, net::buffer(absl::StrCat(
-                         "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
-                         "sk-alice-secret\r\nContent-Type: application/json\r\nContent-Length: ",
-                         body.size(), "\r\n\r\n", body)));  // 2 of 6.
-  std::string got;
-  char buf[4096];
-  while (got.find("\"delta\":{\"content\":\"") == std::string::npos) {
-    got.append(buf, socket.read_some(net::buffer(buf)));
-  }
+  OpenChatStream(socket, port, "Authorization: Bearer sk-alice-secret\r\n");  // 2 of 6.
   HttpResult busy = Http(port, "POST", "/v1/chat/completions", kChat.dump(), "application/json",
                          {kAlice});  // Refused: spends nothing.
   EXPECT_EQ(busy.status, 429) << busy.body;
