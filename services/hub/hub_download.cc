@@ -307,12 +307,19 @@ class Downloader {
     std::error_code ec;
     fs::create_directories(blob.parent_path(), ec);
     const fs::path partial = blob.string() + ".incomplete";
+    // Bytes downloaded so far, -1 when there is no partial file.
+    auto PartialSize = [&] {
+      std::error_code size_ec;
+      return fs::exists(partial, size_ec)
+                 ? static_cast<int64_t>(fs::file_size(partial, size_ec))
+                 : int64_t{-1};
+    };
     const std::string what = absl::StrCat(Name(), " ", file);
     const bool show = options_.progress != nullptr && meta.size >= options_.progress_min_bytes;
     int last_percent = -1;
     absl::Status last_error;
     for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
-      int64_t have = fs::exists(partial, ec) ? static_cast<int64_t>(fs::file_size(partial, ec)) : 0;
+      int64_t have = std::max<int64_t>(PartialSize(), 0);
       if (have > meta.size) {
         fs::remove(partial, ec);
         have = 0;
@@ -349,13 +356,13 @@ class Downloader {
       if (response->status == 200 && response->body_bytes == 0) {
         std::ofstream touch(partial, std::ios::trunc);  // An empty file has no body to write.
       }
-      if (fs::exists(partial, ec) && static_cast<int64_t>(fs::file_size(partial, ec)) >= meta.size) {
+      if (PartialSize() >= meta.size) {
         break;
       }
       last_error = absl::UnavailableError(absl::StrCat(what, ": the body ended early"));
     }
     if (show) *options_.progress << "\n";
-    const int64_t got = fs::exists(partial, ec) ? static_cast<int64_t>(fs::file_size(partial, ec)) : -1;
+    const int64_t got = PartialSize();
     if (got != meta.size) {
       if (got < meta.size && !last_error.ok()) {
         return absl::UnavailableError(absl::StrCat(
