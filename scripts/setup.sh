@@ -14,7 +14,7 @@ apt_pkgs=(
   prometheus-cpp-dev libgtest-dev libgmock-dev libgoogle-glog-dev libgflags-dev
   nlohmann-json3-dev libpcre2-dev libicu-dev libbenchmark-dev libboost-dev libcurl4-openssl-dev libssl-dev
   nodejs python3 python3-grpcio clang libclang-rt-14-dev
-  prometheus yamllint python3-yaml
+  prometheus yamllint python3-yaml gnuplot-nox
 )
 missing=()
 for p in "${apt_pkgs[@]}"; do

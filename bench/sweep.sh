@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# Concurrency sweep of the serving path: starts a local cluster (`sllm up` with one worker
+# shard, so that the gateway and worker-direct runs load the same shard) on a model folder and
+# runs sllm-loadgen at each concurrency against the gateway over gRPC, the gateway over HTTP and
+# the worker directly. Writes one JSON per point, a table, throughput-vs-latency plots (gnuplot)
+# and the gateway's overhead into bench/results/NAME/.
+#
+#   bench/sweep.sh [--model DIR] [--name NAME] [--build DIR] [--concurrency "1 2 4 8 16 32"]
+#                  [--targets "grpc http worker"] [--prompt-len N] [--output-len N]
+#                  [--requests-per-client N] [--min-requests N] [--worker-only] [--dtype D]
+#                  [--label TEXT]
+#
+# --worker-only starts just sllm-worker-server (for models without a tokenizer, such as the
+# synthetic ones of sllm-make-model) and runs the worker target alone with token-id prompts.
+# With a tokenizer.json in the model folder, gateway requests carry text of exactly
+# --prompt-len tokens (so the gateway's tokenization is measured) and the worker gets the same
+# ids; each point uses its own seed, so no point is served from the prefix cache of another.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+model=$root/models/stories260K
+name=""
+build=$root/build
+concurrency="1 2 4 8 16 32"
+targets="grpc http worker"
+prompt_len=128
+output_len=128
+per_client=8
+min_requests=64
+worker_only=0
+dtype=float32
+label=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --model) model=$2; shift 2 ;;
+    --name) name=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
+    --concurrency) concurrency=$2; shift 2 ;;
+    --targets) targets=$2; shift 2 ;;
+    --prompt-len) prompt_len=$2; shift 2 ;;
+    --output-len) output_len=$2; shift 2 ;;
+    --requests-per-client) per_client=$2; shift 2 ;;
+    --min-requests) min_requests=$2; shift 2 ;;
+    --worker-only) worker_only=1; targets=worker; shift ;;
+    --dtype) dtype=$2; shift 2 ;;
+    --label) label=$2; shift 2 ;;
+    *) echo "sweep.sh: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
+model=$(cd "$model" && pwd)
+[ -n "$name" ] || name=$(basename "$model")
+bin=$build/bin
+for b in sllm sllm-loadgen sllm-worker-server; do
+  [ -x "$bin/$b" ] || { echo "sweep.sh: $bin/$b is not built" >&2; exit 1; }
+done
+if [ "$worker_only" = 0 ] && [ ! -f "$model/tokenizer.json" ]; then
+  echo "sweep.sh: $model has no tokenizer.json, so the gateway cannot serve it; use --worker-only" >&2
+  exit 2
+fi
+command -v gnuplot >/dev/null || echo "sweep.sh: gnuplot not found; no plots (apt-get install gnuplot-nox)" >&2
+out=$root/bench/results/$name
+mkdir -p "$out"
+rm -f "$out"/*.json "$out"/*.dat "$out"/*.png
+commit=$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . 2>/dev/null || echo "-dirty")
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+[ -n "$label" ] || label="commit $commit; $(nproc) x $cpu; $dtype"
+
+log=$(mktemp -d)
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$log"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Start the services and learn their addresses.
+if [ "$worker_only" = 1 ]; then
+  worker_port=$(free_port)
+  "$bin/sllm-worker-server" --host=127.0.0.1 --port="$worker_port" --metrics_port="$(free_port)" \
+    --models="$name=$model" --threads="$(nproc)" --dtype="$dtype" --minloglevel=1 \
+    > "$log/cluster.out" 2>&1 &
+  pid=$!
+  # Ready when a one-token request succeeds.
+  for _ in $(seq 1 600); do
+    if "$bin/sllm-loadgen" --target "worker://127.0.0.1:$worker_port" --num-requests 1 \
+         --prompt-len 1 --output-len 1 --timeout 5 2>/dev/null | grep -q "1 ok"; then
+      break
+    fi
+    kill -0 "$pid" 2>/dev/null || { cat "$log/cluster.out" >&2; exit 1; }
+    sleep 0.5
+  done
+else
+  "$bin/sllm" up --model "$model" --workers 1 > "$log/cluster.out" 2> "$log/cluster.err" &
+  pid=$!
+  for _ in $(seq 1 600); do
+    grep -q "Ctrl-C stops" "$log/cluster.out" && break
+    kill -0 "$pid" 2>/dev/null || { cat "$log/cluster.out" "$log/cluster.err" >&2; exit 1; }
+    sleep 0.5
+  done
+  grpc_addr=$(sed -n 's/.*gateway (gRPC sllm.v1.Generation): \([0-9.:]*\).*/\1/p' "$log/cluster.out")
+  http_addr=$(sed -n 's|.*gateway (OpenAI HTTP): http://\([0-9.:]*\)/v1.*|\1|p' "$log/cluster.out")
+  worker_port=$(sed -n 's/.*worker shards: 127.0.0.1:\([0-9]*\).*/\1/p' "$log/cluster.out")
+fi
+grep -q . <<< "${worker_port:-}" || { echo "sweep.sh: the cluster did not come up" >&2; cat "$log"/cluster.* >&2; exit 1; }
+
+address() {
+  case $1 in
+    grpc) echo "grpc://$grpc_addr" ;;
+    http) echo "http://$http_addr" ;;
+    worker) echo "worker://127.0.0.1:$worker_port" ;;
+  esac
+}
+tokenizer_args=()
+[ -f "$model/tokenizer.json" ] && tokenizer_args=(--tokenizer "$model")
+
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "sweep $name: model $model, prompt $prompt_len, output $output_len tokens, targets: $targets"
+echo "label: $label"
+point=0
+for c in $concurrency; do
+  n=$(( per_client * c > min_requests ? per_client * c : min_requests ))
+  for t in $targets; do
+    point=$((point + 1))
+    echo "== $t, concurrency $c, $n requests"
+    "$bin/sllm-loadgen" --target "$(address "$t")" "${tokenizer_args[@]}" \
+      --concurrency "$c" --num-requests "$n" --warmup "$c" \
+      --prompt-len "$prompt_len" --output-len "$output_len" \
+      --seed $((point * 1000003)) --label "$label" --json "$out/$t-c$c.json"
+  done
+done
+kill -TERM "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+pid=""
+
+# Table, plot data and the gateway's overhead.
+python3 - "$out" "$concurrency" "$targets" "$load_start" <<'PY'
+import json, os, sys
+out, cs, ts = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+load_start = sys.argv[4]
+pts = {(t, int(c)): json.load(open(f"{out}/{t}-c{c}.json")) for t in ts for c in cs}
+first = next(iter(pts.values()))["config"]
+lines = [f"# Sweep: {first['model']}, prompt {first['prompt_len']} / output {first['output_len']} tokens",
+         "", f"{first['label']}; load average before the run (1, 5, 15 min): {load_start}", "",
+         "| target | conc | req/s | output tok/s | total tok/s | TTFT p50 | TTFT p99 | ITL p50 | ITL p99 | TPOT p50 | E2E p50 | errors |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+for t in ts:
+    with open(f"{out}/{t}.dat", "w") as dat:
+        dat.write("# concurrency output_tok_s ttft_p50_ms ttft_p99_ms itl_p50_ms itl_p99_ms tpot_p50_ms e2e_p50_ms\n")
+        for c in map(int, cs):
+            r = pts[(t, c)]
+            dat.write(f"{c} {r['output_throughput']:.3f} {r['ttft_ms']['p50']:.4f} {r['ttft_ms']['p99']:.4f} "
+                      f"{r['itl_ms']['p50']:.4f} {r['itl_ms']['p99']:.4f} {r['tpot_ms']['p50']:.4f} {r['e2e_ms']['p50']:.3f}\n")
+            bad = r["failed"] + r["length_mismatches"] + r["token_count_mismatches"]
+            lines.append(f"| {t} | {c} | {r['request_throughput']:.2f} | {r['output_throughput']:.1f} | "
+                         f"{r['total_token_throughput']:.1f} | {r['ttft_ms']['p50']:.2f} | {r['ttft_ms']['p99']:.2f} | "
+                         f"{r['itl_ms']['p50']:.2f} | {r['itl_ms']['p99']:.2f} | {r['tpot_ms']['p50']:.2f} | "
+                         f"{r['e2e_ms']['p50']:.1f} | {bad} |")
+lines.append("")
+lines.append("Latencies in ms. errors: failed requests + outputs of the wrong length + stream/usage disagreements.")
+summary = {}
+if "worker" in ts:
+    c_lo = min(map(int, cs))
+    c_hi = 16 if 16 in map(int, cs) else max(map(int, cs))
+    for t in ts:
+        if t == "worker":
+            continue
+        w_lo, g_lo = pts[("worker", c_lo)], pts[(t, c_lo)]
+        w_hi, g_hi = pts[("worker", c_hi)], pts[(t, c_hi)]
+        summary[t] = {
+            "ttft_p50_added_ms_at_c%d" % c_lo: g_lo["ttft_ms"]["p50"] - w_lo["ttft_ms"]["p50"],
+            "itl_p50_added_ms_at_c%d" % c_lo: g_lo["itl_ms"]["p50"] - w_lo["itl_ms"]["p50"],
+            "output_throughput_ratio_at_c%d" % c_hi: g_hi["output_throughput"] / w_hi["output_throughput"],
+        }
+    if summary:
+        lines += ["", f"Gateway overhead against worker-direct (TTFT at concurrency {c_lo}, throughput at {c_hi}):", ""]
+        for t, s in summary.items():
+            lines.append(f"- {t}: " + ", ".join(f"{k} = {v:.4g}" for k, v in s.items()))
+    json.dump(summary, open(f"{out}/overhead.json", "w"), indent=2)
+open(f"{out}/table.md", "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+PY
+
+if command -v gnuplot >/dev/null; then
+  plot() {  # plot FILE YCOLUMN YLABEL
+    local cmd="" sep="" color
+    for t in $targets; do
+      case $t in grpc) color="#1f4e9c" ;; http) color="#d2521b" ;; *) color="#2a8a3e" ;; esac
+      cmd+="$sep'$out/$t.dat' using 2:$2 with linespoints lw 2 pt 7 lc rgb '$color' title '$t'"
+      cmd+=", '' using 2:$2:1 with labels offset 0.8,0.6 notitle"
+      sep=", "
+    done
+    gnuplot <<GP
+set terminal pngcairo size 900,600 noenhanced
+set output '$out/$1'
+set title '$name: output throughput vs $3 (labels: concurrency)'
+set xlabel 'output tokens/s'
+set ylabel '$3 (ms)'
+set key top left
+set grid
+set yrange [0:*]
+plot $cmd
+GP
+  }
+  plot ttft_p50.png 3 "TTFT p50"
+  plot ttft_p99.png 4 "TTFT p99"
+  plot itl_p50.png 5 "ITL p50"
+  plot tpot_p50.png 7 "TPOT p50"
+  echo "plots: $out/*.png"
+fi
+echo "results: $out"
