@@ -113,6 +113,8 @@ class Engine {
 
   EngineLoad load() const;
   const ModelConfig& config() const { return config_; }
+  // The model (read-only: its parameters, for benchmarks and memory reports).
+  const CausalLM& model() const { return *model_; }
   const std::vector<int64_t>& eos_token_ids() const { return eos_ids_; }
   int32_t max_model_len() const { return options_.scheduler.max_model_len; }
   // Monotonic times of the start of the latest step and of the end of the last completed one
@@ -147,6 +149,7 @@ class Engine {
 
   // Owned by the stepping thread.
   absl::flat_hash_map<Sequence*, std::unique_ptr<Request>> requests_;
+  std::vector<float> logits_row_;  // One sequence's logits, for its sampler to modify.
   std::thread loop_;
   std::atomic<int64_t> step_started_nanos_{0};
   std::atomic<int64_t> last_step_nanos_{0};

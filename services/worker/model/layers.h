@@ -12,6 +12,20 @@
 
 namespace sllm::worker {
 
+// Inputs of at most this many rows (decode steps) go through kernels::LinearF32/BF16 on the
+// CPU, which read each weight once at memory speed; larger ones (prefill, big batches)
+// through libtorch's GEMM, which wins from about 16 rows on 2048-wide layers
+// (sllm-engine-micro-bench BM_DecodeStep, bench/results/RESULTS.md).
+inline constexpr int64_t kMaxStreamingRows = 8;
+
+// Turns the streaming kernels off (every product through libtorch) or back on; process-wide,
+// for benchmarks that compare the two in one run (sllm-bench --kernels).
+void SetStreamingLinearEnabled(bool enabled);
+
+// y = x W^T + b in `out_dtype`: x [..., in], weight [out, in], bias [out] or undefined.
+at::Tensor ApplyLinear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                       at::ScalarType out_dtype);
+
 // y = x W^T + b, W [out_features, in_features].
 class Linear : public Module {
  public:

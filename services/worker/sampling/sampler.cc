@@ -24,11 +24,24 @@ double LogSumExp(absl::Span<const float> x) {
 }  // namespace
 
 uint32_t Argmax(absl::Span<const float> logits) {
-  uint32_t best = 0;
-  for (uint32_t i = 1; i < logits.size(); ++i) {
-    if (logits[i] > logits[best]) best = i;
+  // The maximum over 16 independent lanes (a loop the compiler vectorizes; one dependent
+  // compare per element took 0.5 ms on a 128k vocabulary), then its first index.
+  constexpr size_t kLanes = 16;
+  const size_t n = logits.size();
+  float lanes[kLanes];
+  std::fill(lanes, lanes + kLanes, -std::numeric_limits<float>::infinity());
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (size_t j = 0; j < kLanes; ++j) {
+      lanes[j] = lanes[j] < logits[i + j] ? logits[i + j] : lanes[j];
+    }
   }
-  return best;
+  float best = *std::max_element(lanes, lanes + kLanes);
+  for (; i < n; ++i) best = best < logits[i] ? logits[i] : best;
+  for (uint32_t k = 0; k < n; ++k) {
+    if (logits[k] == best) return k;
+  }
+  return 0;  // Every value is NaN.
 }
 
 SequenceSampler::SequenceSampler(const SamplingParams& params, absl::Span<const uint32_t> prompt,
@@ -76,27 +89,51 @@ uint32_t SequenceSampler::Draw(absl::Span<const float> logits) {
     }
     return Argmax(logits);  // Rounding left target unreached: the mode is the safe answer.
   }
-  // Candidates, most likely first: the top-k, or the whole vocabulary.
+  // Candidates, most likely first: the top-k, or the whole vocabulary. Only as long a prefix
+  // as top-p and min-p need is sorted (a full sort of a 128k vocabulary took 20 ms per token);
+  // since Before is a total order, every prefix is the same as in a full sort.
   scratch_.clear();
   scratch_.reserve(vocab);
-  for (uint32_t i = 0; i < vocab; ++i) scratch_.emplace_back(logits[i] * inv_t, i);
+  float m = -std::numeric_limits<float>::infinity();
+  for (uint32_t i = 0; i < vocab; ++i) {
+    scratch_.emplace_back(logits[i] * inv_t, i);
+    m = std::max(m, scratch_.back().first);
+  }
   size_t keep = vocab;
   if (params_.top_k > 0 && static_cast<uint32_t>(params_.top_k) < vocab) keep = params_.top_k;
-  std::partial_sort(scratch_.begin(), scratch_.begin() + keep, scratch_.end(), Before);
+  size_t sorted = 0;
+  auto sort_prefix = [&](size_t want) {
+    want = std::min(want, keep);
+    if (want > sorted) {
+      std::partial_sort(scratch_.begin() + sorted, scratch_.begin() + want, scratch_.end(),
+                        Before);
+      sorted = want;
+    }
+  };
+  sort_prefix(keep < 256 ? keep : 64);
   // Probabilities over the whole (penalized, tempered) distribution restricted to top-k.
-  const float m = scratch_[0].first;
   double total = 0;
-  std::vector<double> probs(keep);
-  for (size_t i = 0; i < keep; ++i) {
-    probs[i] = std::exp(static_cast<double>(scratch_[i].first - m));
-    total += probs[i];
+  if (keep == vocab) {
+    for (const auto& [l, id] : scratch_) total += std::exp(static_cast<double>(l - m));
+  } else {
+    for (size_t i = 0; i < keep; ++i) total += std::exp(static_cast<double>(scratch_[i].first - m));
   }
+  std::vector<double>& probs = probs_;
+  probs.clear();
+  // probs[i] of the i-th most likely candidate, sorting further as needed.
+  auto prob = [&](size_t i) {
+    if (i >= sorted) sort_prefix(std::max(i + 1, sorted * 4));
+    while (probs.size() <= i) {
+      probs.push_back(std::exp(static_cast<double>(scratch_[probs.size()].first - m)));
+    }
+    return probs[i];
+  };
   // top-p: the smallest prefix whose mass reaches top_p (at least one token).
   size_t n = keep;
   if (params_.top_p < 1.0f) {
     double acc = 0;
     for (size_t i = 0; i < keep; ++i) {
-      acc += probs[i] / total;
+      acc += prob(i) / total;
       if (acc >= params_.top_p) {
         n = i + 1;
         break;
@@ -105,13 +142,13 @@ uint32_t SequenceSampler::Draw(absl::Span<const float> logits) {
   }
   // min-p: drop tokens less likely than min_p times the most likely one.
   if (params_.min_p > 0.0f) {
-    const double floor = params_.min_p * probs[0];
+    const double floor = params_.min_p * prob(0);
     size_t k = 1;
-    while (k < n && probs[k] >= floor) ++k;
+    while (k < n && prob(k) >= floor) ++k;
     n = k;
   }
   double kept = 0;
-  for (size_t i = 0; i < n; ++i) kept += probs[i];
+  for (size_t i = 0; i < n; ++i) kept += prob(i);
   const double target = Uniform() * kept;
   double acc = 0;
   for (size_t i = 0; i < n; ++i) {

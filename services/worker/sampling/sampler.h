@@ -53,6 +53,7 @@ class SequenceSampler {
   absl::flat_hash_set<uint32_t> seen_;                 // Prompt and output tokens.
   absl::flat_hash_map<uint32_t, int32_t> generated_;  // Output token counts.
   std::vector<std::pair<float, uint32_t>> scratch_;
+  std::vector<double> probs_;
 };
 
 // Index of the largest logit; the lowest index among equal maxima (like torch.argmax).

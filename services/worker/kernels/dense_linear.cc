@@ -1,0 +1,204 @@
+#include "services/worker/kernels/dense_linear.h"
+
+#include <immintrin.h>
+
+// GCC 12's _mm512_reduce_add_ps expands through _mm512_undefined_ps: a false "used
+// uninitialized" warning at every call site.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace sllm::worker::kernels {
+namespace {
+
+// Below this many weight elements one thread is faster than waking the pool.
+constexpr int64_t kParallelMinWeights = int64_t{1} << 16;
+
+float WidenBF16(uint16_t b) {
+  const uint32_t bits = uint32_t{b} << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+
+float Load(const float* w, int64_t i) { return w[i]; }
+float Load(const uint16_t* w, int64_t i) { return WidenBF16(w[i]); }
+
+template <typename W>
+void LinearScalar(const float* x, int64_t m, const W* w, int64_t n, int64_t k, const float* bias,
+                  float* y) {
+#pragma omp parallel for schedule(static) if (n * k >= kParallelMinWeights)
+  for (int64_t j = 0; j < n; ++j) {
+    const W* row = w + j * k;
+    for (int64_t i = 0; i < m; ++i) {
+      const float* xi = x + i * k;
+      float acc = 0;
+      for (int64_t c = 0; c < k; ++c) acc += xi[c] * Load(row, c);
+      y[i * n + j] = acc + (bias != nullptr ? bias[j] : 0.0f);
+    }
+  }
+}
+
+// --- AVX-512 ---------------------------------------------------------------------------------
+// A policy says what one step along k is: how many elements it covers, how weights and
+// activations load (masked at the tail of k) and how they accumulate into 16 float lanes.
+
+#define SLLM_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+
+// Interleaved row streams defeat the hardware prefetcher on short rows (the 256-wide rows of
+// a small model's vocabulary projection ran at half speed without this): ask this far ahead.
+constexpr int kPrefetchBytes = 2048;
+
+struct F32Weights {
+  using W = float;
+  using X = float;
+  using Mask = __mmask16;
+  static constexpr int kStep = 16;
+  SLLM_AVX512 static Mask TailMask(int64_t left) {
+    return left >= kStep ? static_cast<Mask>(0xFFFF) : static_cast<Mask>((1u << left) - 1);
+  }
+  SLLM_AVX512 static __m512 LoadW(const W* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+  SLLM_AVX512 static __m512 LoadX(const X* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+  SLLM_AVX512 static __m512 Madd(__m512 acc, __m512 x, __m512 w) {
+    return _mm512_fmadd_ps(x, w, acc);
+  }
+};
+
+// bfloat16 weights widened to float32 (AVX-512 without the BF16 extension).
+struct BF16WidenWeights {
+  using W = uint16_t;
+  using X = float;
+  using Mask = __mmask16;
+  static constexpr int kStep = 16;
+  SLLM_AVX512 static Mask TailMask(int64_t left) { return F32Weights::TailMask(left); }
+  SLLM_AVX512 static __m512 LoadW(const W* p, Mask m) {
+    const __m256i h = _mm256_maskz_loadu_epi16(m, p);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  }
+  SLLM_AVX512 static __m512 LoadX(const X* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+  SLLM_AVX512 static __m512 Madd(__m512 acc, __m512 x, __m512 w) {
+    return _mm512_fmadd_ps(x, w, acc);
+  }
+};
+
+// bfloat16 weights and activations: VDPBF16PS multiplies 32 pairs and adds them in float32.
+struct BF16DotWeights {
+  using W = uint16_t;
+  using X = uint16_t;
+  using Mask = __mmask32;
+  static constexpr int kStep = 32;
+  SLLM_AVX512 static Mask TailMask(int64_t left) {
+    return left >= kStep ? static_cast<Mask>(0xFFFFFFFFu)
+                         : static_cast<Mask>((uint64_t{1} << left) - 1);
+  }
+  SLLM_AVX512 static __m512i LoadW(const W* p, Mask m) { return _mm512_maskz_loadu_epi16(m, p); }
+  SLLM_AVX512 static __m512i LoadX(const X* p, Mask m) { return _mm512_maskz_loadu_epi16(m, p); }
+  SLLM_AVX512 static __m512 Madd(__m512 acc, __m512i x, __m512i w) {
+    return _mm512_dpbf16_ps(acc, reinterpret_cast<__m512bh>(x), reinterpret_cast<__m512bh>(w));
+  }
+};
+
+// RW weight rows (output features j0..j0+RW-1) against RX activation rows: RW * RX
+// accumulators of 16 lanes over k, each weight vector loaded once and used RX times.
+template <typename P, int RW, int RX>
+SLLM_AVX512 void Tile(const typename P::X* x, int64_t k, const typename P::W* w, int64_t j0,
+                      int64_t n, const float* bias, float* y) {
+  __m512 acc[RX][RW];
+  for (int i = 0; i < RX; ++i) {
+    for (int r = 0; r < RW; ++r) acc[i][r] = _mm512_setzero_ps();
+  }
+  const typename P::W* rows[RW];
+  for (int r = 0; r < RW; ++r) rows[r] = w + (j0 + r) * k;
+  for (int64_t c = 0; c < k; c += P::kStep) {
+    const typename P::Mask mask = P::TailMask(k - c);
+    decltype(P::LoadW(rows[0], mask)) wv[RW];
+    for (int r = 0; r < RW; ++r) {
+      _mm_prefetch(reinterpret_cast<const char*>(rows[r] + c) + kPrefetchBytes, _MM_HINT_T0);
+      wv[r] = P::LoadW(rows[r] + c, mask);
+    }
+    for (int i = 0; i < RX; ++i) {
+      const auto xv = P::LoadX(x + i * k + c, mask);
+      for (int r = 0; r < RW; ++r) acc[i][r] = P::Madd(acc[i][r], xv, wv[r]);
+    }
+  }
+  for (int i = 0; i < RX; ++i) {
+    for (int r = 0; r < RW; ++r) {
+      y[i * n + j0 + r] =
+          _mm512_reduce_add_ps(acc[i][r]) + (bias != nullptr ? bias[j0 + r] : 0.0f);
+    }
+  }
+}
+
+// Output features j0..j0+RW-1 for every activation row, four rows at a time: the block's
+// weights stay in L1/L2 between the passes, so memory sees each weight once.
+template <typename P, int RW>
+SLLM_AVX512 void RowBlock(const typename P::X* x, int64_t m, int64_t k, const typename P::W* w,
+                          int64_t j0, int64_t n, const float* bias, float* y) {
+  int64_t i = 0;
+  for (; i + 4 <= m; i += 4) Tile<P, RW, 4>(x + i * k, k, w, j0, n, bias, y + i * n);
+  switch (m - i) {
+    case 3: Tile<P, RW, 3>(x + i * k, k, w, j0, n, bias, y + i * n); break;
+    case 2: Tile<P, RW, 2>(x + i * k, k, w, j0, n, bias, y + i * n); break;
+    case 1: Tile<P, RW, 1>(x + i * k, k, w, j0, n, bias, y + i * n); break;
+    default: break;
+  }
+}
+
+template <typename P>
+SLLM_AVX512 void LinearAvx512(const typename P::X* x, int64_t m, const typename P::W* w,
+                              int64_t n, int64_t k, const float* bias, float* y) {
+  constexpr int64_t kRows = 4;
+  const int64_t blocks = n / kRows;
+#pragma omp parallel for schedule(static) if (n * k >= kParallelMinWeights)
+  for (int64_t b = 0; b < blocks; ++b) RowBlock<P, kRows>(x, m, k, w, b * kRows, n, bias, y);
+  for (int64_t j = blocks * kRows; j < n; ++j) RowBlock<P, 1>(x, m, k, w, j, n, bias, y);
+}
+
+// float32 -> bfloat16, round to nearest even (NaN stays NaN).
+uint16_t RoundToBF16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof(u));
+  if ((u & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((u >> 16) | 0x40);
+  u += 0x7FFF + ((u >> 16) & 1);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+}  // namespace
+
+Isa BestIsa() {
+  static const Isa best = [] {
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+        !__builtin_cpu_supports("avx512vl")) {
+      return Isa::kScalar;
+    }
+    return __builtin_cpu_supports("avx512bf16") ? Isa::kAvx512Bf16 : Isa::kAvx512;
+  }();
+  return best;
+}
+
+void LinearF32(const float* x, int64_t m, const float* w, int64_t n, int64_t k,
+               const float* bias, float* y, Isa isa) {
+  if (isa == Isa::kAuto) isa = BestIsa();
+  if (isa == Isa::kScalar) LinearScalar(x, m, w, n, k, bias, y);
+  else LinearAvx512<F32Weights>(x, m, w, n, k, bias, y);
+}
+
+void LinearBF16(const float* x, int64_t m, const uint16_t* w, int64_t n, int64_t k,
+                const float* bias, float* y, Isa isa) {
+  if (isa == Isa::kAuto) isa = BestIsa();
+  if (isa == Isa::kScalar) {
+    LinearScalar(x, m, w, n, k, bias, y);
+  } else if (isa == Isa::kAvx512) {
+    LinearAvx512<BF16WidenWeights>(x, m, w, n, k, bias, y);
+  } else {
+    thread_local std::vector<uint16_t> x16;
+    x16.resize(m * k);
+    for (int64_t i = 0; i < m * k; ++i) x16[i] = RoundToBF16(x[i]);
+    LinearAvx512<BF16DotWeights>(x16.data(), m, w, n, k, bias, y);
+  }
+}
+
+}  // namespace sllm::worker::kernels
