@@ -8,7 +8,7 @@
 #   bench/sweep.sh [--model DIR] [--name NAME] [--build DIR] [--concurrency "1 2 4 8 16 32"]
 #                  [--targets "grpc http worker"] [--prompt-len N] [--output-len N]
 #                  [--requests-per-client N] [--min-requests N] [--worker-only] [--dtype D]
-#                  [--label TEXT]
+#                  [--label TEXT] [--out DIR]
 #
 # --worker-only starts just sllm-worker-server (for models without a tokenizer, such as the
 # synthetic ones of sllm-make-model) and runs the worker target alone with token-id prompts.
@@ -29,6 +29,7 @@ min_requests=64
 worker_only=0
 dtype=float32
 label=""
+out=""
 while [ $# -gt 0 ]; do
   case $1 in
     --model) model=$2; shift 2 ;;
@@ -43,6 +44,7 @@ while [ $# -gt 0 ]; do
     --worker-only) worker_only=1; targets=worker; shift ;;
     --dtype) dtype=$2; shift 2 ;;
     --label) label=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
     *) echo "sweep.sh: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -57,10 +59,12 @@ if [ "$worker_only" = 0 ] && [ ! -f "$model/tokenizer.json" ]; then
   exit 2
 fi
 command -v gnuplot >/dev/null || echo "sweep.sh: gnuplot not found; no plots (apt-get install gnuplot-nox)" >&2
-out=$root/bench/results/$name
+[ -n "$out" ] || out=$root/bench/results/$name
 mkdir -p "$out"
-rm -f "$out"/*.json "$out"/*.dat "$out"/*.png
-commit=$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . 2>/dev/null || echo "-dirty")
+out=$(cd "$out" && pwd)
+rm -f "$out"/*.json "$out"/*.dat "$out"/*.png "$out"/*.cpu
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ "$commit" = unknown ] || git -C "$root" diff --quiet HEAD -- . || commit+="-dirty"
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 [ -n "$label" ] || label="commit $commit; $(nproc) x $cpu; $dtype"
 
@@ -114,6 +118,18 @@ address() {
 tokenizer_args=()
 [ -f "$model/tokenizer.json" ] && tokenizer_args=(--tokenizer "$model")
 
+# CPU seconds used so far by each service process (the cluster's children, or the worker).
+cpu_seconds() {
+  local tck p comm
+  tck=$(getconf CLK_TCK)
+  for p in $pid $(pgrep -P "$pid"); do
+    comm=$(cut -d' ' -f2 "/proc/$p/stat" | tr -d '()')
+    case $comm in sllm-gateway) comm=gateway ;; sllm-tokenizer*) comm=tokenizer ;;
+                  sllm-worker*) comm=worker ;; *) continue ;; esac
+    awk -v c="$comm" -v t="$tck" '{printf "%s %.3f\n", c, ($14 + $15) / t}' "/proc/$p/stat"
+  done
+}
+
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "sweep $name: model $model, prompt $prompt_len, output $output_len tokens, targets: $targets"
 echo "label: $label"
@@ -122,11 +138,17 @@ for c in $concurrency; do
   n=$(( per_client * c > min_requests ? per_client * c : min_requests ))
   for t in $targets; do
     point=$((point + 1))
-    echo "== $t, concurrency $c, $n requests"
-    "$bin/sllm-loadgen" --target "$(address "$t")" "${tokenizer_args[@]}" \
-      --concurrency "$c" --num-requests "$n" --warmup "$c" \
-      --prompt-len "$prompt_len" --output-len "$output_len" \
-      --seed $((point * 1000003)) --label "$label" --json "$out/$t-c$c.json"
+    echo "== $t, concurrency $c, $n requests (after $c warm-up requests)"
+    common=(--target "$(address "$t")" "${tokenizer_args[@]}" --concurrency "$c"
+            --prompt-len "$prompt_len" --output-len "$output_len" --label "$label")
+    "$bin/sllm-loadgen" "${common[@]}" --num-requests "$c" --seed $((point * 1000003 + 1)) > /dev/null
+    cpu_seconds > "$log/cpu.before"
+    "$bin/sllm-loadgen" "${common[@]}" --num-requests "$n" --seed $((point * 1000003)) \
+      --json "$out/$t-c$c.json"
+    cpu_seconds > "$log/cpu.after"
+    # CPU seconds each service process spent during the measured requests.
+    awk 'NR == FNR {b[$1] += $2; next} {a[$1] += $2} END {for (k in a) printf "%s %.3f\n", k, a[k] - b[k]}' \
+      "$log/cpu.before" "$log/cpu.after" > "$out/$t-c$c.cpu"
   done
 done
 kill -TERM "$pid" 2>/dev/null || true
@@ -142,8 +164,14 @@ pts = {(t, int(c)): json.load(open(f"{out}/{t}-c{c}.json")) for t in ts for c in
 first = next(iter(pts.values()))["config"]
 lines = [f"# Sweep: {first['model']}, prompt {first['prompt_len']} / output {first['output_len']} tokens",
          "", f"{first['label']}; load average before the run (1, 5, 15 min): {load_start}", "",
-         "| target | conc | req/s | output tok/s | total tok/s | TTFT p50 | TTFT p99 | ITL p50 | ITL p99 | TPOT p50 | E2E p50 | errors |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+         "| target | conc | req/s | output tok/s | total tok/s | TTFT p50 | TTFT p99 | ITL p50 | ITL p99 | TPOT p50 | E2E p50 | CPU µs/token worker, gateway, tokenizer | errors |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+def cpu(t, c, r):
+    path = f"{out}/{t}-c{c}.cpu"
+    if not os.path.exists(path) or not r["output_tokens"]:
+        return ""
+    used = dict((k, float(v)) for k, v in (l.split() for l in open(path) if l.strip()))
+    return ", ".join(f"{1e6 * used.get(k, 0) / r['output_tokens']:.0f}" for k in ("worker", "gateway", "tokenizer"))
 for t in ts:
     with open(f"{out}/{t}.dat", "w") as dat:
         dat.write("# concurrency output_tok_s ttft_p50_ms ttft_p99_ms itl_p50_ms itl_p99_ms tpot_p50_ms e2e_p50_ms\n")
@@ -155,9 +183,11 @@ for t in ts:
             lines.append(f"| {t} | {c} | {r['request_throughput']:.2f} | {r['output_throughput']:.1f} | "
                          f"{r['total_token_throughput']:.1f} | {r['ttft_ms']['p50']:.2f} | {r['ttft_ms']['p99']:.2f} | "
                          f"{r['itl_ms']['p50']:.2f} | {r['itl_ms']['p99']:.2f} | {r['tpot_ms']['p50']:.2f} | "
-                         f"{r['e2e_ms']['p50']:.1f} | {bad} |")
+                         f"{r['e2e_ms']['p50']:.1f} | {cpu(t, c, r)} | {bad} |")
 lines.append("")
-lines.append("Latencies in ms. errors: failed requests + outputs of the wrong length + stream/usage disagreements.")
+lines.append("Latencies in ms. CPU µs/token: CPU time of each service process during the measured requests "
+             "(warm-up excluded) per output token. errors: failed requests + outputs of the wrong length + "
+             "stream/usage disagreements.")
 summary = {}
 if "worker" in ts:
     c_lo = min(map(int, cs))
