@@ -8,13 +8,16 @@
 #   bench/sweep.sh [--model DIR] [--name NAME] [--build DIR] [--concurrency "1 2 4 8 16 32"]
 #                  [--targets "grpc http worker"] [--prompt-len N] [--output-len N]
 #                  [--requests-per-client N] [--min-requests N] [--worker-only] [--dtype D]
-#                  [--label TEXT] [--out DIR]
+#                  [--label TEXT] [--out DIR] [--rounds N]
 #
 # --worker-only starts just sllm-worker-server (for models without a tokenizer, such as the
-# synthetic ones of sllm-make-model) and runs the worker target alone with token-id prompts.
+# synthetic ones of sllm-make-model) and runs the worker target alone with token-id prompts;
+# --dtype (float32, bfloat16) applies there only: `sllm up` serves float32.
 # With a tokenizer.json in the model folder, gateway requests carry text of exactly
 # --prompt-len tokens (so the gateway's tokenization is measured) and the worker gets the same
 # ids; each point uses its own seed, so no point is served from the prefix cache of another.
+# --rounds N runs every point N times, round after round, and reports medians (and the gateway's
+# overhead round by round): on a shared or noisy machine one round is not enough to see a few %.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 model=$root/models/stories260K
@@ -30,6 +33,7 @@ worker_only=0
 dtype=float32
 label=""
 out=""
+rounds=1
 while [ $# -gt 0 ]; do
   case $1 in
     --model) model=$2; shift 2 ;;
@@ -45,6 +49,7 @@ while [ $# -gt 0 ]; do
     --dtype) dtype=$2; shift 2 ;;
     --label) label=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     *) echo "sweep.sh: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -54,6 +59,10 @@ bin=$build/bin
 for b in sllm sllm-loadgen sllm-worker-server; do
   [ -x "$bin/$b" ] || { echo "sweep.sh: $bin/$b is not built" >&2; exit 1; }
 done
+if [ "$worker_only" = 0 ] && [ "$dtype" != float32 ]; then
+  echo "sweep.sh: --dtype $dtype needs --worker-only (sllm up serves float32)" >&2
+  exit 2
+fi
 if [ "$worker_only" = 0 ] && [ ! -f "$model/tokenizer.json" ]; then
   echo "sweep.sh: $model has no tokenizer.json, so the gateway cannot serve it; use --worker-only" >&2
   exit 2
@@ -62,7 +71,7 @@ command -v gnuplot >/dev/null || echo "sweep.sh: gnuplot not found; no plots (ap
 [ -n "$out" ] || out=$root/bench/results/$name
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out"/*.json "$out"/*.dat "$out"/*.png "$out"/*.cpu
+rm -f "$out"/*.json "$out"/*.dat "$out"/*.png "$out"/*.cpu "$out"/table.md
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ "$commit" = unknown ] || git -C "$root" diff --quiet HEAD -- . || commit+="-dirty"
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
@@ -134,21 +143,25 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "sweep $name: model $model, prompt $prompt_len, output $output_len tokens, targets: $targets"
 echo "label: $label"
 point=0
-for c in $concurrency; do
-  n=$(( per_client * c > min_requests ? per_client * c : min_requests ))
-  for t in $targets; do
-    point=$((point + 1))
-    echo "== $t, concurrency $c, $n requests (after $c warm-up requests)"
-    common=(--target "$(address "$t")" "${tokenizer_args[@]}" --concurrency "$c"
-            --prompt-len "$prompt_len" --output-len "$output_len" --label "$label")
-    "$bin/sllm-loadgen" "${common[@]}" --num-requests "$c" --seed $((point * 1000003 + 1)) > /dev/null
-    cpu_seconds > "$log/cpu.before"
-    "$bin/sllm-loadgen" "${common[@]}" --num-requests "$n" --seed $((point * 1000003)) \
-      --json "$out/$t-c$c.json"
-    cpu_seconds > "$log/cpu.after"
-    # CPU seconds each service process spent during the measured requests.
-    awk 'NR == FNR {b[$1] += $2; next} {a[$1] += $2} END {for (k in a) printf "%s %.3f\n", k, a[k] - b[k]}' \
-      "$log/cpu.before" "$log/cpu.after" > "$out/$t-c$c.cpu"
+for round in $(seq 1 "$rounds"); do
+  suffix=""
+  [ "$rounds" = 1 ] || suffix="-r$round"
+  for c in $concurrency; do
+    n=$(( per_client * c > min_requests ? per_client * c : min_requests ))
+    for t in $targets; do
+      point=$((point + 1))
+      echo "== round $round/$rounds: $t, concurrency $c, $n requests (after $c warm-up requests)"
+      common=(--target "$(address "$t")" "${tokenizer_args[@]}" --concurrency "$c"
+              --prompt-len "$prompt_len" --output-len "$output_len" --label "$label")
+      "$bin/sllm-loadgen" "${common[@]}" --num-requests "$c" --seed $((point * 1000003 + 1)) > /dev/null
+      cpu_seconds > "$log/cpu.before"
+      "$bin/sllm-loadgen" "${common[@]}" --num-requests "$n" --seed $((point * 1000003)) \
+        --json "$out/$t-c$c$suffix.json"
+      cpu_seconds > "$log/cpu.after"
+      # CPU seconds each service process spent during the measured requests.
+      awk 'NR == FNR {b[$1] += $2; next} {a[$1] += $2} END {for (k in a) printf "%s %.3f\n", k, a[k] - b[k]}' \
+        "$log/cpu.before" "$log/cpu.after" > "$out/$t-c$c$suffix.cpu"
+    done
   done
 done
 kill -TERM "$pid" 2>/dev/null || true
@@ -156,62 +169,10 @@ wait "$pid" 2>/dev/null || true
 pid=""
 
 # Table, plot data and the gateway's overhead.
-python3 - "$out" "$concurrency" "$targets" "$load_start" <<'PY'
-import json, os, sys
-out, cs, ts = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
-load_start = sys.argv[4]
-pts = {(t, int(c)): json.load(open(f"{out}/{t}-c{c}.json")) for t in ts for c in cs}
-first = next(iter(pts.values()))["config"]
-lines = [f"# Sweep: {first['model']}, prompt {first['prompt_len']} / output {first['output_len']} tokens",
-         "", f"{first['label']}; load average before the run (1, 5, 15 min): {load_start}", "",
-         "| target | conc | req/s | output tok/s | total tok/s | TTFT p50 | TTFT p99 | ITL p50 | ITL p99 | TPOT p50 | E2E p50 | CPU µs/token worker, gateway, tokenizer | errors |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-def cpu(t, c, r):
-    path = f"{out}/{t}-c{c}.cpu"
-    if not os.path.exists(path) or not r["output_tokens"]:
-        return ""
-    used = dict((k, float(v)) for k, v in (l.split() for l in open(path) if l.strip()))
-    return ", ".join(f"{1e6 * used.get(k, 0) / r['output_tokens']:.0f}" for k in ("worker", "gateway", "tokenizer"))
-for t in ts:
-    with open(f"{out}/{t}.dat", "w") as dat:
-        dat.write("# concurrency output_tok_s ttft_p50_ms ttft_p99_ms itl_p50_ms itl_p99_ms tpot_p50_ms e2e_p50_ms\n")
-        for c in map(int, cs):
-            r = pts[(t, c)]
-            dat.write(f"{c} {r['output_throughput']:.3f} {r['ttft_ms']['p50']:.4f} {r['ttft_ms']['p99']:.4f} "
-                      f"{r['itl_ms']['p50']:.4f} {r['itl_ms']['p99']:.4f} {r['tpot_ms']['p50']:.4f} {r['e2e_ms']['p50']:.3f}\n")
-            bad = r["failed"] + r["length_mismatches"] + r["token_count_mismatches"]
-            lines.append(f"| {t} | {c} | {r['request_throughput']:.2f} | {r['output_throughput']:.1f} | "
-                         f"{r['total_token_throughput']:.1f} | {r['ttft_ms']['p50']:.2f} | {r['ttft_ms']['p99']:.2f} | "
-                         f"{r['itl_ms']['p50']:.2f} | {r['itl_ms']['p99']:.2f} | {r['tpot_ms']['p50']:.2f} | "
-                         f"{r['e2e_ms']['p50']:.1f} | {cpu(t, c, r)} | {bad} |")
-lines.append("")
-lines.append("Latencies in ms. CPU µs/token: CPU time of each service process during the measured requests "
-             "(warm-up excluded) per output token. errors: failed requests + outputs of the wrong length + "
-             "stream/usage disagreements.")
-summary = {}
-if "worker" in ts:
-    c_lo = min(map(int, cs))
-    c_hi = 16 if 16 in map(int, cs) else max(map(int, cs))
-    for t in ts:
-        if t == "worker":
-            continue
-        w_lo, g_lo = pts[("worker", c_lo)], pts[(t, c_lo)]
-        w_hi, g_hi = pts[("worker", c_hi)], pts[(t, c_hi)]
-        summary[t] = {
-            "ttft_p50_added_ms_at_c%d" % c_lo: g_lo["ttft_ms"]["p50"] - w_lo["ttft_ms"]["p50"],
-            "itl_p50_added_ms_at_c%d" % c_lo: g_lo["itl_ms"]["p50"] - w_lo["itl_ms"]["p50"],
-            "output_throughput_ratio_at_c%d" % c_hi: g_hi["output_throughput"] / w_hi["output_throughput"],
-        }
-    if summary:
-        lines += ["", f"Gateway overhead against worker-direct (TTFT at concurrency {c_lo}, throughput at {c_hi}):", ""]
-        for t, s in summary.items():
-            lines.append(f"- {t}: " + ", ".join(f"{k} = {v:.4g}" for k, v in s.items()))
-    json.dump(summary, open(f"{out}/overhead.json", "w"), indent=2)
-open(f"{out}/table.md", "w").write("\n".join(lines) + "\n")
-print("\n".join(lines))
-PY
+python3 "$root/bench/sweep_report.py" "$out" "$concurrency" "$targets" "$rounds" "$load_start"
 
-if command -v gnuplot >/dev/null; then
+# Plots need a curve: three concurrencies or more.
+if command -v gnuplot >/dev/null && [ "$(wc -w <<< "$concurrency")" -ge 3 ]; then
   plot() {  # plot FILE YCOLUMN YLABEL
     local cmd="" sep="" color
     for t in $targets; do
