@@ -28,7 +28,8 @@ DEFINE_string(prompts, "",
 DEFINE_string(prompt_format, "auto",
               "Gateway prompts as text or ids; auto: each prompt's text when it has text");
 DEFINE_int32(concurrency, 1,
-             "Clients sending back to back; with --rate, the most requests in flight");
+             "Clients sending back to back; with --rate, the most requests in flight (default "
+             "there: 64)");
 DEFINE_double(rate, 0, "Poisson arrivals, requests per second (0: closed loop at --concurrency)");
 DEFINE_int64(num_requests, 100, "Requests to measure (0: as many as --duration allows)");
 DEFINE_double(duration, 0, "Stop sending new requests after this many seconds (0: no limit)");
@@ -64,6 +65,9 @@ int main(int argc, char** argv) {
   o.prompts_file = FLAGS_prompts;
   o.prompt_format = FLAGS_prompt_format;
   o.concurrency = FLAGS_concurrency;
+  if (FLAGS_rate > 0 && gflags::GetCommandLineFlagInfoOrDie("concurrency").is_default) {
+    o.concurrency = 64;  // Open loop: arrivals must not wait for one client.
+  }
   o.rate = FLAGS_rate;
   o.num_requests = FLAGS_num_requests;
   o.duration_s = FLAGS_duration;
