@@ -78,24 +78,6 @@ absl::StatusOr<RunTimes> RunOnce(worker::Engine& engine, const EngineBenchOption
 
 }  // namespace
 
-int64_t ModelBytes(const worker::CausalLM& model) {
-  int64_t bytes = 0;
-  for (const auto& [name, tensor] : model.NamedParameters()) bytes += tensor.nbytes();
-  return bytes;
-}
-
-int64_t DecodeWeightBytes(const worker::CausalLM& model) {
-  int64_t bytes = 0;
-  bool has_lm_head = false;
-  int64_t embedding = 0;
-  for (const auto& [name, tensor] : model.NamedParameters()) {
-    if (name == "model.embed_tokens.weight") embedding = tensor.nbytes();
-    else bytes += tensor.nbytes();
-    if (name.rfind("lm_head.", 0) == 0) has_lm_head = true;
-  }
-  return has_lm_head ? bytes : bytes + embedding;
-}
-
 absl::StatusOr<EngineBenchResult> RunEngineBench(worker::Engine& engine,
                                                  const EngineBenchOptions& o) {
   if (o.prompt_len < 1 || o.gen_len < 2 || o.batch < 1 || o.repetitions < 1) {
@@ -117,9 +99,9 @@ absl::StatusOr<EngineBenchResult> RunEngineBench(worker::Engine& engine,
   result.prefill_tokens_per_s = Median(prefill);
   result.decode_tokens_per_s = Median(decode);
   result.decode_step_ms = Median(step) * 1e3;
-  result.weight_bytes_per_step = DecodeWeightBytes(engine.model());
+  result.weight_bytes_per_step = engine.model().DecodeWeightBytes();
   result.weight_bytes_per_s = result.weight_bytes_per_step / Median(step);
-  result.model_bytes = ModelBytes(engine.model());
+  result.model_bytes = engine.model().WeightBytes();
   return result;
 }
 

@@ -28,16 +28,11 @@ struct EngineBenchResult {
   double prefill_tokens_per_s = 0;  // batch * prompt_len / prefill time.
   double decode_tokens_per_s = 0;   // batch * (gen_len - 1) / decode time (whole batch).
   double decode_step_ms = 0;        // Median decode step time.
-  // Bytes of weights one decode step reads: every parameter except the embedding table
-  // (read only row by row) unless it is also the output projection.
+  // Bytes of weights one decode step reads (CausalLM::DecodeWeightBytes).
   int64_t weight_bytes_per_step = 0;
   double weight_bytes_per_s = 0;  // weight_bytes_per_step * decode steps / decode time.
-  int64_t model_bytes = 0;        // All parameters as held in memory.
+  int64_t model_bytes = 0;        // All weights as held in memory.
 };
-
-// Weight bytes as defined above.
-int64_t DecodeWeightBytes(const worker::CausalLM& model);
-int64_t ModelBytes(const worker::CausalLM& model);
 
 // Runs the benchmark on `engine` (stepped from this thread; the engine must not be started).
 absl::StatusOr<EngineBenchResult> RunEngineBench(worker::Engine& engine,

@@ -1,5 +1,6 @@
 // sllm-bench: the engine's prefill and decode speed on one model, like llama.cpp's llama-bench.
-//   sllm-bench --model DIR [--threads T] [--dtype float32|bfloat16] [--prompt-len P]
+//   sllm-bench --model DIR [--threads T] [--dtype float32|bfloat16] [--quantize int8|int4]
+//              [--prompt-len P]
 //              [--gen-len G] [--batch B] [--repetitions R] [--membw]
 // Prints one JSON line: prefill_tokens_per_s, decode_tokens_per_s (aggregate over the batch),
 // weight bytes read per decode step and per second, and (with --membw) this machine's
@@ -22,6 +23,7 @@
 DEFINE_string(model, "", "Model folder (config.json + safetensors)");
 DEFINE_int32(threads, 1, "Intra-op threads");
 DEFINE_string(dtype, "float32", "Serving dtype: float32 or bfloat16");
+DEFINE_string(quantize, "none", "Weight-only quantization: none, int8 or int4");
 DEFINE_int32(prompt_len, 64, "Prompt tokens per sequence");
 DEFINE_int32(gen_len, 32, "Generated tokens per sequence");
 DEFINE_int32(batch, 1, "Concurrent sequences");
@@ -71,8 +73,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   sllm::worker::SetStreamingLinearEnabled(FLAGS_kernels == "sllm");
+  auto quantize = sllm::worker::ParseQuantize(FLAGS_quantize);
+  if (!quantize.ok()) {
+    std::cerr << "--quantize: " << quantize.status().message() << "\n";
+    return 2;
+  }
   sllm::worker::EngineOptions options;
   options.model.dtype = *dtype;
+  options.model.quantize = *quantize;
   options.num_threads = FLAGS_threads;
   options.scheduler.max_num_seqs = std::max(1, FLAGS_batch);
   options.scheduler.max_num_batched_tokens = std::max(512, FLAGS_batch * FLAGS_prompt_len);
@@ -98,6 +106,7 @@ int main(int argc, char** argv) {
   nlohmann::ordered_json out = {
       {"model", FLAGS_model},
       {"dtype", FLAGS_dtype},
+      {"quantize", FLAGS_quantize},
       {"kernels", FLAGS_kernels},
       {"threads", at::get_num_threads()},
       {"batch", FLAGS_batch},

@@ -19,6 +19,9 @@
 DEFINE_string(model, "", "Hugging Face model folder, or hub id org/name[@revision]");
 DEFINE_string(device, "cpu", "cpu or cuda:N");
 DEFINE_string(dtype, "float32", "Serving dtype: float32, bfloat16, float16");
+DEFINE_string(quantize, "none",
+              "Weight-only quantization of the linear layers at load: none, int8 (like Q8_0) "
+              "or int4 (like Q4_0); CPU only");
 DEFINE_int32(threads, 0, "Intra-op threads (0: all cores)");
 DEFINE_int32(max_new_tokens, 64, "Default max_new_tokens for lines that do not set it");
 DEFINE_double(temperature, 0.0, "Sampling temperature (0: greedy)");
@@ -67,12 +70,16 @@ int main(int argc, char** argv) {
   sllm::worker::EngineOptions options;
   auto dtype = sllm::worker::ParseServingDType(FLAGS_dtype);
   auto device = sllm::worker::ParseDevice(FLAGS_device);
-  if (!dtype.ok() || !device.ok()) {
-    std::cerr << "sllm-generate: " << (dtype.ok() ? device.status() : dtype.status()) << "\n";
+  auto quantize = sllm::worker::ParseQuantize(FLAGS_quantize);
+  if (!dtype.ok() || !device.ok() || !quantize.ok()) {
+    std::cerr << "sllm-generate: "
+              << (!dtype.ok() ? dtype.status() : !device.ok() ? device.status() : quantize.status())
+              << "\n";
     return 2;
   }
   options.model.dtype = *dtype;
   options.model.device = *device;
+  options.model.quantize = *quantize;
   options.num_threads = FLAGS_threads > 0 ? FLAGS_threads
                                           : static_cast<int32_t>(std::thread::hardware_concurrency());
   options.scheduler.max_num_batched_tokens = FLAGS_max_num_batched_tokens;

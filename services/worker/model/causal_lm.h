@@ -8,11 +8,14 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "absl/status/status.h"
+
 #include "services/worker/kv_cache/kv_cache.h"
 #include "services/worker/loader/model_config.h"
 #include "services/worker/model/attention_metadata.h"
 #include "services/worker/model/model_options.h"
 #include "services/worker/model/module.h"
+#include "services/worker/quant/quantized_matrix.h"
 
 namespace sllm::worker {
 
@@ -27,6 +30,14 @@ class CausalLM : public Module {
   // Checkpoint tensors the model does not need but that may be present (a tied lm_head saved
   // anyway, rotary inv_freq buffers of old checkpoints): not reported as unexpected.
   virtual bool IgnoresCheckpointTensor(std::string_view name) const = 0;
+
+  // Bytes of weights one decode step reads (every linear layer and norm, and the output
+  // projection; not the embedding rows).
+  virtual int64_t DecodeWeightBytes() const = 0;
+
+  // Quantizes every linear layer (the output projection included; a tied one gets its own
+  // quantized copy, the embedding table stays as it is). CPU only.
+  absl::Status QuantizeLinears(quant::QuantType type);
 
   virtual const ModelConfig& config() const = 0;
   virtual const ModelOptions& options() const = 0;

@@ -2,7 +2,7 @@
 //   DecoderModel<Layer>    model.embed_tokens, model.layers.N (Layer), model.norm (RMSNorm),
 //                          with one rotary embedding over the whole head (Llama, Mistral,
 //                          EXAONE 4);
-//   DecoderCausalLM<Model> model (Model) and lm_head (absent when tied to embed_tokens), the
+//   DecoderCausalLM<Model> model (Model) and lm_head (sharing embed_tokens' weight when tied), the
 //                          step in inference mode and the float32 logits of the selected rows.
 // A Layer is constructed from (config, layer index, tensor options) and maps
 // (x, cos, sin, metadata, cache) to the next hidden states.
@@ -74,10 +74,14 @@ class DecoderCausalLM : public CausalLM {
                      const AttentionMetadata& metadata, KVCache& kv_cache) override {
     c10::InferenceMode guard;
     const at::Tensor hidden = model_->Forward(tokens, positions, metadata, kv_cache);
-    if (lm_head_ == nullptr) {
-      return ProjectLogits(hidden, metadata.logits_indices, model_->embed_tokens().weight());
-    }
-    return ProjectLogits(hidden, metadata.logits_indices, lm_head_->weight(), lm_head_->bias());
+    return lm_head_->ForwardFloat(hidden.index_select(0, metadata.logits_indices));
+  }
+  int64_t DecodeWeightBytes() const override {
+    // Every weight but the embedding table, which a step reads row by row, unless the
+    // (unquantized) tied head reads all of it.
+    const int64_t embedding = model_->embed_tokens().weight().nbytes();
+    const bool head_reads_embedding = config_.tie_word_embeddings && !lm_head_->quantized();
+    return WeightBytes() - embedding + (head_reads_embedding ? embedding : 0);
   }
   bool IgnoresCheckpointTensor(std::string_view name) const override {
     return IsUnusedCheckpointTensor(config_, name);
@@ -90,7 +94,11 @@ class DecoderCausalLM : public CausalLM {
   DecoderCausalLM(const ModelConfig& config, const ModelOptions& options, bool lm_head_bias)
       : config_(config), options_(options) {
     model_ = RegisterModule("model", std::make_unique<Model>(config, options));
-    if (!config.tie_word_embeddings) {
+    if (config.tie_word_embeddings) {
+      // No parameter of its own: it projects through the embedding table.
+      lm_head_ = RegisterModule("lm_head",
+                                std::make_unique<Linear>(model_->embed_tokens().weight()));
+    } else {
       const auto tensor_options = at::TensorOptions().dtype(options.dtype).device(options.device);
       lm_head_ = RegisterModule("lm_head",
                                 std::make_unique<Linear>(config.hidden_size, config.vocab_size,
@@ -102,7 +110,7 @@ class DecoderCausalLM : public CausalLM {
   ModelConfig config_;
   ModelOptions options_;
   Model* model_;
-  Linear* lm_head_ = nullptr;  // nullptr when tied to model.embed_tokens.
+  Linear* lm_head_ = nullptr;  // Over model.embed_tokens' weight when tied.
 };
 
 }  // namespace sllm::worker

@@ -1,6 +1,7 @@
 #include "services/worker/model/layers.h"
 
 #include <ATen/TensorOperators.h>
+#include <ATen/ops/constant_pad_nd.h>
 #include <ATen/ops/embedding.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/layer_norm.h>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "services/worker/kernels/dense_linear.h"
+#include "services/worker/quant/matmul.h"
 
 namespace sllm::worker {
 
@@ -20,8 +22,51 @@ Linear::Linear(int64_t in_features, int64_t out_features, bool bias,
   if (bias) bias_ = RegisterParameter("bias", at::empty({out_features}, options));
 }
 
-at::Tensor Linear::Forward(const at::Tensor& x) const {
-  return ApplyLinear(x, weight_, bias_, x.scalar_type());
+Linear::Linear(at::Tensor shared_weight) : weight_(std::move(shared_weight)), owns_weight_(false) {}
+
+at::Tensor Linear::Forward(const at::Tensor& x) const { return Apply(x, x.scalar_type()); }
+
+at::Tensor Linear::ForwardFloat(const at::Tensor& x) const { return Apply(x, at::kFloat); }
+
+at::Tensor Linear::Apply(const at::Tensor& x, at::ScalarType out_dtype) const {
+  if (quantized_ == nullptr) return ApplyLinear(x, weight_, bias_, out_dtype);
+  const int64_t k = x.size(-1), n = quantized_->rows(), padded = quantized_->cols();
+  const int64_t m = x.numel() / k;
+  at::Tensor x32 = x.reshape({m, k}).to(at::kFloat);
+  // Zero columns that pad the input dim to whole groups (see Quantize) add nothing.
+  x32 = (padded == k ? x32 : at::constant_pad_nd(x32, {0, padded - k}, 0)).contiguous();
+  const at::Tensor b32 = bias_.defined() ? bias_.to(at::kFloat).contiguous() : at::Tensor();
+  at::Tensor y = at::empty({m, n}, x32.options());
+  quant::MatMul(x32.data_ptr<float>(), m, *quantized_, y.data_ptr<float>(),
+                b32.defined() ? b32.data_ptr<float>() : nullptr);
+  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
+  shape.back() = n;
+  return y.to(out_dtype).view(shape);
+}
+
+absl::Status Linear::Quantize(quant::QuantType type) {
+  if (quantized_ != nullptr) return absl::OkStatus();
+  if (!weight_.is_cpu()) {
+    return absl::UnimplementedError("quantized weights run on the CPU only");
+  }
+  // Groups of 32 need an input dim that is a multiple of 32: pad W with zero columns (the
+  // activations get matching zeros in Apply). stories260K's MLP is 172 wide.
+  const int64_t k = weight_.size(1), group = quant::QuantizedMatrix::kGroupSize;
+  const int64_t padded = (k + group - 1) / group * group;
+  at::Tensor w = weight_.to(at::kFloat);
+  if (padded != k) w = at::constant_pad_nd(w, {0, padded - k}, 0);
+  w = w.contiguous();
+  absl::StatusOr<quant::QuantizedMatrix> q =
+      quant::Quantize(w.data_ptr<float>(), w.size(0), w.size(1), type);
+  if (!q.ok()) return q.status();
+  quantized_ = std::make_shared<const quant::QuantizedMatrix>(std::move(*q));
+  weight_ = at::Tensor();
+  if (owns_weight_) DropParameter("weight");
+  return absl::OkStatus();
+}
+
+int64_t Linear::ExtraWeightBytes() const {
+  return quantized_ != nullptr ? quantized_->ByteSize() : 0;
 }
 
 Embedding::Embedding(int64_t num_embeddings, int64_t dim, const at::TensorOptions& options) {
@@ -61,8 +106,10 @@ at::Tensor ApplyLinear(const at::Tensor& x, const at::Tensor& weight, const at::
   const int64_t m = k > 0 ? x.numel() / k : 0;
   const bool f32 = weight.scalar_type() == at::kFloat;
   const bool bf16 = weight.scalar_type() == at::kBFloat16;
-  if (!streaming_linear_enabled || !x.is_cpu() || !(f32 || bf16) || m == 0 ||
-      m > kMaxStreamingRows ||
+  // Narrow rows (k <= 1024) keep the kernel's edge up to 32 rows: libtorch's GEMM is slow
+  // there (tiny's 128k x 256 head at 9+ sequences doubled the decode step).
+  const int64_t max_rows = k <= 1024 ? 4 * kMaxStreamingRows : kMaxStreamingRows;
+  if (!streaming_linear_enabled || !x.is_cpu() || !(f32 || bf16) || m == 0 || m > max_rows ||
       !weight.is_contiguous()) {
     return at::linear(x, weight, bias).to(out_dtype);
   }
@@ -84,9 +131,5 @@ at::Tensor ApplyLinear(const at::Tensor& x, const at::Tensor& weight, const at::
   return y.to(out_dtype).view(shape);
 }
 
-at::Tensor ProjectLogits(const at::Tensor& hidden, const at::Tensor& indices,
-                         const at::Tensor& weight, const at::Tensor& bias) {
-  return ApplyLinear(hidden.index_select(0, indices), weight, bias, at::kFloat);
-}
 
 }  // namespace sllm::worker

@@ -4,11 +4,14 @@
 #define SLLM_SERVICES_WORKER_MODEL_LAYERS_H_
 
 #include <cstdint>
+#include <memory>
 
 #include <ATen/core/Tensor.h>
 #include <c10/core/TensorOptions.h>
 
+#include "absl/status/status.h"
 #include "services/worker/model/module.h"
+#include "services/worker/quant/quantized_matrix.h"
 
 namespace sllm::worker {
 
@@ -26,18 +29,33 @@ void SetStreamingLinearEnabled(bool enabled);
 at::Tensor ApplyLinear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                        at::ScalarType out_dtype);
 
-// y = x W^T + b, W [out_features, in_features].
+// y = x W^T + b, W [out_features, in_features]. After Quantize() W is held only in int8 or
+// int4 form (quant::QuantizedMatrix) and products run through quant::MatMul.
 class Linear : public Module {
  public:
   Linear(int64_t in_features, int64_t out_features, bool bias, const at::TensorOptions& options);
-  // x [..., in_features] -> [..., out_features].
+  // A projection sharing an existing weight (a tied lm_head over the embedding table); it
+  // registers no parameter of its own.
+  explicit Linear(at::Tensor shared_weight);
+  // x [..., in_features] -> [..., out_features] in x's dtype.
   at::Tensor Forward(const at::Tensor& x) const;
-  const at::Tensor& weight() const { return weight_; }
-  const at::Tensor& bias() const { return bias_; }
+  // The same in float32 (logits).
+  at::Tensor ForwardFloat(const at::Tensor& x) const;
+
+  // Replaces W by its quantized form and frees the float copy this layer held. CPU only.
+  absl::Status Quantize(quant::QuantType type);
+  bool quantized() const { return quantized_ != nullptr; }
+
+ protected:
+  int64_t ExtraWeightBytes() const override;
 
  private:
-  at::Tensor weight_;
-  at::Tensor bias_;  // Undefined without bias.
+  at::Tensor Apply(const at::Tensor& x, at::ScalarType out_dtype) const;
+
+  at::Tensor weight_;  // Undefined once quantized.
+  at::Tensor bias_;    // Undefined without bias.
+  bool owns_weight_ = true;
+  std::shared_ptr<const quant::QuantizedMatrix> quantized_;
 };
 
 // Rows of a [num_embeddings, dim] table.
@@ -77,11 +95,6 @@ class LayerNorm : public Module {
   at::Tensor bias_;
   double eps_;
 };
-
-// The float32 logits [N, vocab] of the rows `indices` of `hidden` [T, hidden] through an
-// output projection `weight` [vocab, hidden] (and `bias` [vocab] when defined).
-at::Tensor ProjectLogits(const at::Tensor& hidden, const at::Tensor& indices,
-                         const at::Tensor& weight, const at::Tensor& bias = at::Tensor());
 
 }  // namespace sllm::worker
 

@@ -39,6 +39,7 @@ absl::StatusOr<LoadedModel> LoadModel(const std::string& model_dir, const ModelO
   const CausalLM& model = *loaded.model;
   absl::Status status = LoadWeights(
       model, *checkpoint, [&](std::string_view name) { return model.IgnoresCheckpointTensor(name); });
+  if (status.ok() && options.quantize) status = loaded.model->QuantizeLinears(*options.quantize);
   if (!status.ok()) {
     return absl::Status(status.code(), absl::StrCat(model_dir, ": ", status.message()));
   }

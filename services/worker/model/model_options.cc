@@ -16,6 +16,13 @@ absl::StatusOr<c10::ScalarType> ParseServingDType(std::string_view name) {
       "unsupported serving dtype '", std::string(name), "' (supported: float32, bfloat16, float16)"));
 }
 
+absl::StatusOr<std::optional<quant::QuantType>> ParseQuantize(std::string_view name) {
+  if (name.empty() || name == "none") return std::optional<quant::QuantType>();
+  if (auto type = quant::ParseQuantType(name)) return type;
+  return absl::InvalidArgumentError(absl::StrCat("quantize must be none, int8 or int4, got '",
+                                                 std::string(name), "'"));
+}
+
 absl::StatusOr<c10::Device> ParseDevice(const std::string& name) {
   c10::Device device(c10::DeviceType::CPU);
   try {

@@ -2,6 +2,7 @@
 #ifndef SLLM_SERVICES_WORKER_MODEL_MODEL_OPTIONS_H_
 #define SLLM_SERVICES_WORKER_MODEL_MODEL_OPTIONS_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,7 @@
 #include <c10/core/ScalarType.h>
 
 #include "absl/status/statusor.h"
+#include "services/worker/quant/quantized_matrix.h"
 
 namespace sllm::worker {
 
@@ -20,7 +22,13 @@ struct ModelOptions {
   c10::ScalarType dtype = c10::ScalarType::Float;
   // "cpu" or "cuda:N".
   c10::Device device = c10::Device(c10::DeviceType::CPU);
+  // Weight-only quantization of every linear layer at load (int8 like Q8_0, int4 like Q4_0;
+  // services/worker/quant); activations stay in `dtype`. CPU only.
+  std::optional<quant::QuantType> quantize;
 };
+
+// "none" (nullopt), "int8", "int4".
+absl::StatusOr<std::optional<quant::QuantType>> ParseQuantize(std::string_view name);
 
 // "float32"/"fp32"/"float", "bfloat16"/"bf16", "float16"/"fp16"/"half".
 absl::StatusOr<c10::ScalarType> ParseServingDType(std::string_view name);

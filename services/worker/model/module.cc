@@ -8,6 +8,22 @@ std::vector<std::pair<std::string, at::Tensor>> Module::NamedParameters() const 
   return out;
 }
 
+void Module::Visit(const std::function<void(Module&)>& fn) {
+  fn(*this);
+  for (auto& [name, child] : children_) child->Visit(fn);
+}
+
+int64_t Module::WeightBytes() const {
+  int64_t bytes = ExtraWeightBytes();
+  for (const auto& [name, tensor] : parameters_) bytes += tensor.nbytes();
+  for (const auto& [name, child] : children_) bytes += child->WeightBytes();
+  return bytes;
+}
+
+void Module::DropParameter(const std::string& name) {
+  std::erase_if(parameters_, [&](const auto& p) { return p.first == name; });
+}
+
 at::Tensor Module::RegisterParameter(std::string name, at::Tensor tensor) {
   parameters_.emplace_back(std::move(name), tensor);
   return tensor;

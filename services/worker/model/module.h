@@ -6,6 +6,8 @@
 #ifndef SLLM_SERVICES_WORKER_MODEL_MODULE_H_
 #define SLLM_SERVICES_WORKER_MODEL_MODULE_H_
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -26,9 +28,20 @@ class Module {
   // named by the dotted path from this module.
   std::vector<std::pair<std::string, at::Tensor>> NamedParameters() const;
 
+  // Calls `fn` on this module and every descendant, depth first.
+  void Visit(const std::function<void(Module&)>& fn);
+
+  // Bytes of weights this module and its descendants hold in memory: their parameters and
+  // any weights kept in another form (quantized linear layers).
+  int64_t WeightBytes() const;
+
  protected:
   // Registers `tensor` under `name`; returns it (a handle sharing its storage).
   at::Tensor RegisterParameter(std::string name, at::Tensor tensor);
+  // Forgets the parameter `name` (its tensor is freed when no other handle holds it).
+  void DropParameter(const std::string& name);
+  // Bytes held outside the registered parameters (e.g. quantized weights).
+  virtual int64_t ExtraWeightBytes() const { return 0; }
   // Takes ownership of `child` under `name` and returns it.
   template <typename M>
   M* RegisterModule(std::string name, std::unique_ptr<M> child) {

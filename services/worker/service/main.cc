@@ -19,6 +19,9 @@ DEFINE_string(models, "",
 DEFINE_int32(shard_id, 0, "This shard's id");
 DEFINE_string(device, "cpu", "cpu or cuda:N");
 DEFINE_string(dtype, "float32", "Serving dtype: float32, bfloat16, float16");
+DEFINE_string(quantize, "none",
+              "Weight-only quantization of the linear layers at load: none, int8 (like Q8_0) "
+              "or int4 (like Q4_0); CPU only");
 DEFINE_int32(threads, 0, "Intra-op threads per model (0: all cores)");
 DEFINE_int32(max_num_seqs, 64, "Sequences in the running batch");
 DEFINE_int32(max_num_batched_tokens, 512, "Tokens per engine step (chunked prefill budget)");
@@ -43,8 +46,10 @@ int main(int argc, char** argv) {
   std::map<std::string, sllm::worker::ServedEngine*> by_name;
   auto dtype = sllm::worker::ParseServingDType(FLAGS_dtype);
   auto device = sllm::worker::ParseDevice(FLAGS_device);
-  if (!dtype.ok() || !device.ok()) {
-    LOG(ERROR) << (dtype.ok() ? device.status() : dtype.status());
+  auto quantize = sllm::worker::ParseQuantize(FLAGS_quantize);
+  if (!dtype.ok() || !device.ok() || !quantize.ok()) {
+    LOG(ERROR) << (!dtype.ok() ? dtype.status() : !device.ok() ? device.status()
+                                                               : quantize.status());
     return 2;
   }
   for (absl::string_view item : absl::StrSplit(FLAGS_models, ',', absl::SkipEmpty())) {
@@ -64,6 +69,7 @@ int main(int argc, char** argv) {
     sllm::worker::EngineOptions options;
     options.model.dtype = *dtype;
     options.model.device = *device;
+    options.model.quantize = *quantize;
     options.num_threads = FLAGS_threads > 0
                               ? FLAGS_threads
                               : static_cast<int32_t>(std::thread::hardware_concurrency());
@@ -89,6 +95,10 @@ int main(int argc, char** argv) {
       return 1;
     }
     s->engine = std::move(*engine);
+    LOG(INFO) << "model '" << s->name << "': weights take "
+              << s->engine->model().WeightBytes() / 1048576.0 << " MiB (" << FLAGS_dtype
+              << ", quantize " << FLAGS_quantize << "); a decode step reads "
+              << s->engine->model().DecodeWeightBytes() / 1048576.0 << " MiB";
     // Ready only after a real one-token step.
     if (auto st = s->engine->WarmUp(); !st.ok()) {
       LOG(ERROR) << "model '" << s->name << "' warm-up failed: " << st;
