@@ -3,7 +3,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "glog/logging.h"
 #include "services/worker/quant/aligned_buffer.h"
@@ -118,7 +117,7 @@ class Plan {
         if (r != r0) {
           args.prefetch = 0;
         } else if (r1 - r0 <= tile_rows_) {
-          args.prefetch = getenv("SLLM_PF") ? atoi(getenv("SLLM_PF")) : kPrefetchBytes;
+          args.prefetch = kPrefetchBytes;
         } else {
           args.prefetch = k_step_ * internal::GroupBytes(w_.type());
         }
