@@ -67,20 +67,13 @@ struct F32Weights {
   }
 };
 
-// bfloat16 weights widened to float32 (AVX-512 without the BF16 extension).
-struct BF16WidenWeights {
+// bfloat16 weights widened to float32 (AVX-512 without the BF16 extension): the float32
+// policy with another weight load.
+struct BF16WidenWeights : F32Weights {
   using W = uint16_t;
-  using X = float;
-  using Mask = __mmask16;
-  static constexpr int kStep = 16;
-  SLLM_AVX512 static Mask TailMask(int64_t left) { return F32Weights::TailMask(left); }
   SLLM_AVX512 static __m512 LoadW(const W* p, Mask m) {
     const __m256i h = _mm256_maskz_loadu_epi16(m, p);
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-  }
-  SLLM_AVX512 static __m512 LoadX(const X* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
-  SLLM_AVX512 static __m512 Madd(__m512 acc, __m512 x, __m512 w) {
-    return _mm512_fmadd_ps(x, w, acc);
   }
 };
 

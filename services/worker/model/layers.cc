@@ -15,6 +15,29 @@
 #include "services/worker/quant/matmul.h"
 
 namespace sllm::worker {
+namespace {
+
+// Runs a float32 kernel y[m, n] = x[m, k_padded] W^T + b on x [..., k] (converted to a
+// contiguous float32 [m, k_padded], zero-padded past k) and returns y shaped like x with n
+// features, in `out_dtype`.
+template <typename Kernel>
+at::Tensor ApplyFloatKernel(const at::Tensor& x, int64_t k_padded, int64_t n,
+                            const at::Tensor& bias, at::ScalarType out_dtype,
+                            const Kernel& kernel) {
+  const int64_t k = x.size(-1), m = x.numel() / k;
+  at::Tensor x32 = x.reshape({m, k}).to(at::kFloat);
+  if (k_padded != k) x32 = at::constant_pad_nd(x32, {0, k_padded - k}, 0);
+  x32 = x32.contiguous();
+  const at::Tensor b32 = bias.defined() ? bias.to(at::kFloat).contiguous() : at::Tensor();
+  at::Tensor y = at::empty({m, n}, x32.options());
+  kernel(x32.data_ptr<float>(), m, b32.defined() ? b32.data_ptr<float>() : nullptr,
+         y.data_ptr<float>());
+  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
+  shape.back() = n;
+  return y.to(out_dtype).view(shape);
+}
+
+}  // namespace
 
 Linear::Linear(int64_t in_features, int64_t out_features, bool bias,
                const at::TensorOptions& options) {
@@ -30,18 +53,11 @@ at::Tensor Linear::ForwardFloat(const at::Tensor& x) const { return Apply(x, at:
 
 at::Tensor Linear::Apply(const at::Tensor& x, at::ScalarType out_dtype) const {
   if (quantized_ == nullptr) return ApplyLinear(x, weight_, bias_, out_dtype);
-  const int64_t k = x.size(-1), n = quantized_->rows(), padded = quantized_->cols();
-  const int64_t m = x.numel() / k;
-  at::Tensor x32 = x.reshape({m, k}).to(at::kFloat);
   // Zero columns that pad the input dim to whole groups (see Quantize) add nothing.
-  x32 = (padded == k ? x32 : at::constant_pad_nd(x32, {0, padded - k}, 0)).contiguous();
-  const at::Tensor b32 = bias_.defined() ? bias_.to(at::kFloat).contiguous() : at::Tensor();
-  at::Tensor y = at::empty({m, n}, x32.options());
-  quant::MatMul(x32.data_ptr<float>(), m, *quantized_, y.data_ptr<float>(),
-                b32.defined() ? b32.data_ptr<float>() : nullptr);
-  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
-  shape.back() = n;
-  return y.to(out_dtype).view(shape);
+  return ApplyFloatKernel(x, quantized_->cols(), quantized_->rows(), bias_, out_dtype,
+                          [&](const float* x32, int64_t m, const float* b, float* y) {
+                            quant::MatMul(x32, m, *quantized_, y, b);
+                          });
 }
 
 absl::Status Linear::Quantize(quant::QuantType type) {
@@ -114,22 +130,17 @@ at::Tensor ApplyLinear(const at::Tensor& x, const at::Tensor& weight, const at::
     return at::linear(x, weight, bias).to(out_dtype);
   }
   // Decode-sized: stream the weights once through our kernel (dense_linear.h).
-  const at::Tensor x32 = x.reshape({m, k}).to(at::kFloat).contiguous();
-  const at::Tensor b32 = bias.defined() ? bias.to(at::kFloat).contiguous() : at::Tensor();
-  at::Tensor y = at::empty({m, n}, x32.options());
-  const float* b = b32.defined() ? b32.data_ptr<float>() : nullptr;
-  if (f32) {
-    kernels::LinearF32(x32.data_ptr<float>(), m, weight.data_ptr<float>(), n, k, b,
-                       y.data_ptr<float>());
-  } else {
-    kernels::LinearBF16(x32.data_ptr<float>(), m,
-                        reinterpret_cast<const uint16_t*>(weight.data_ptr<at::BFloat16>()), n, k,
-                        b, y.data_ptr<float>());
-  }
-  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
-  shape.back() = n;
-  return y.to(out_dtype).view(shape);
+  return ApplyFloatKernel(x, k, n, bias, out_dtype,
+                          [&](const float* x32, int64_t rows, const float* b, float* y) {
+                            if (f32) {
+                              kernels::LinearF32(x32, rows, weight.data_ptr<float>(), n, k, b, y);
+                            } else {
+                              kernels::LinearBF16(x32, rows,
+                                                  reinterpret_cast<const uint16_t*>(
+                                                      weight.data_ptr<at::BFloat16>()),
+                                                  n, k, b, y);
+                            }
+                          });
 }
-
 
 }  // namespace sllm::worker
