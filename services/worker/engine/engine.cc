@@ -192,11 +192,26 @@ void Engine::Finish(Request& r, FinishReason reason, absl::Status error) {
   ev.prompt_tokens = r.seq->prompt_len;
   ev.cached_tokens = r.seq->num_cached_prompt;
   ev.completion_tokens = r.seq->num_generated();
+  PublishLoad();
   r.callback(ev);
   const uint64_t id = r.seq->id;
   requests_.erase(r.seq.get());  // Destroys r.
   std::lock_guard<std::mutex> lock(mu_);
   live_.erase(id);
+}
+
+void Engine::PublishLoad() {
+  EngineLoad load;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    load_.running = scheduler_->num_running();
+    load_.waiting = scheduler_->num_waiting();
+    load_.blocks_used = allocator_->num_used();
+    load_.prefix_cache_hits = scheduler_->prefix_cache().hits();
+    load_.prefix_cache_queries = scheduler_->prefix_cache().queries();
+    load = load_;
+  }
+  if (options_.on_load) options_.on_load(load);
 }
 
 void Engine::FailStep(const StepSchedule& plan, const absl::Status& error) {
@@ -276,6 +291,7 @@ bool Engine::Step() {
       ev.cached_tokens = s.seq->num_cached_prompt;
       ev.completion_tokens = s.seq->num_generated();
       scheduler_->Finish(s.seq, reason);
+      PublishLoad();
       r.callback(ev);
       const uint64_t id = s.seq->id;
       requests_.erase(s.seq);
@@ -283,14 +299,7 @@ bool Engine::Step() {
       live_.erase(id);
     }
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    load_.running = scheduler_->num_running();
-    load_.waiting = scheduler_->num_waiting();
-    load_.blocks_used = allocator_->num_used();
-    load_.prefix_cache_hits = scheduler_->prefix_cache().hits();
-    load_.prefix_cache_queries = scheduler_->prefix_cache().queries();
-  }
+  PublishLoad();
   last_step_nanos_ = NowNanos();
   return did_work || !scheduler_->idle();
 }

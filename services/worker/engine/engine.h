@@ -41,6 +41,9 @@ struct EngineOptions {
   uint64_t seed = 0x5EED;
   // Called on the engine thread after every model step (metrics).
   std::function<void(const struct StepStats&)> on_step;
+  // Called on the engine thread with the new load after every step and before the last event
+  // of each request, so whoever has seen a request end reads a load without it (gauges).
+  std::function<void(const struct EngineLoad&)> on_load;
 };
 
 struct StepStats {
@@ -128,6 +131,8 @@ class Engine {
   void Admit();
   void Finish(Request& r, FinishReason reason, absl::Status error = absl::OkStatus());
   void FailStep(const StepSchedule& plan, const absl::Status& error);
+  // Refreshes load_ from the scheduler and calls options_.on_load.
+  void PublishLoad();
   void Loop();
 
   EngineOptions options_;

@@ -172,6 +172,39 @@ TEST(EngineTest, CancelFreesTheSequenceAtTheNextStep) {
   EXPECT_EQ(o.tokens.size(), 5u);
 }
 
+TEST(EngineTest, TheLoadDropsAFinishedRequestBeforeItsLastEvent) {
+  EngineOptions o;
+  o.num_threads = 1;
+  o.model.device = TestDevice();
+  std::vector<EngineLoad> loads;
+  o.on_load = [&loads](const EngineLoad& l) { loads.push_back(l); };
+  auto e = Engine::Create(kModelDir, o);
+  ASSERT_TRUE(e.ok()) << e.status();
+  Output a, b;
+  std::vector<int32_t> running_at_a_end, running_at_b_end;
+  GenerateParams p;
+  p.prompt = {1, 403, 407};
+  p.sampling.temperature = 0;
+  p.stopping.max_new_tokens = 3;
+  p.stopping.ignore_eos = true;
+  GenerateParams q = p;
+  q.stopping.max_new_tokens = 6;
+  ASSERT_TRUE((*e)->Submit(p, [&](const TokenEvent& ev) {
+                 if (ev.finished) running_at_a_end.push_back(loads.back().running);
+                 a.done = a.done || ev.finished;
+               }).ok());
+  ASSERT_TRUE((*e)->Submit(q, [&](const TokenEvent& ev) {
+                 if (ev.finished) running_at_b_end.push_back(loads.back().running);
+                 b.done = b.done || ev.finished;
+               }).ok());
+  RunUntilDone(**e, {&a, &b});
+  // Both ran together; each one's last event comes after a load that no longer counts it.
+  EXPECT_EQ(running_at_a_end, std::vector<int32_t>{1});
+  EXPECT_EQ(running_at_b_end, std::vector<int32_t>{0});
+  EXPECT_EQ((*e)->load().running, 0);
+  EXPECT_EQ(loads.back().blocks_used, (*e)->load().blocks_used);
+}
+
 TEST(EngineTest, RequestErrorsNameFieldLimitAndValue) {
   auto e = MakeEngine();
   auto submit = [&](std::vector<int64_t> prompt, int32_t max_new, float temperature) {

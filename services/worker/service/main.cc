@@ -89,6 +89,11 @@ int main(int argc, char** argv) {
       metrics->step_duration.Observe(st.seconds);
       metrics->batch_size.Observe(st.batch_size);
     };
+    options.on_load = [metrics](const sllm::worker::EngineLoad& load) {
+      metrics->running.Set(load.running);
+      metrics->waiting.Set(load.waiting);
+      metrics->kv_usage.Set(load.blocks_total ? double(load.blocks_used) / load.blocks_total : 0);
+    };
     auto engine = sllm::worker::Engine::Create(*dir, options);
     if (!engine.ok()) {
       LOG(ERROR) << "model '" << s->name << "': " << engine.status();
@@ -127,7 +132,8 @@ int main(int argc, char** argv) {
   LOG(INFO) << "worker shard " << FLAGS_shard_id << " on " << runner.local_target()
             << ", metrics on port " << runner.metrics_port();
 
-  // Gauges and the stall watchdog: a busy engine that stopped stepping turns NOT_SERVING.
+  // Prefix-cache counters and the stall watchdog: a busy engine that stopped stepping turns
+  // NOT_SERVING.
   std::thread watchdog([&] {
     bool ready = true;
     std::vector<std::pair<int64_t, int64_t>> prefix_seen(served.size(), {0, 0});
@@ -139,9 +145,6 @@ int main(int argc, char** argv) {
         s->metrics->prefix_hits.Increment(load.prefix_cache_hits - prefix_seen[i].first);
         s->metrics->prefix_queries.Increment(load.prefix_cache_queries - prefix_seen[i].second);
         prefix_seen[i] = {load.prefix_cache_hits, load.prefix_cache_queries};
-        s->metrics->running.Set(load.running);
-        s->metrics->waiting.Set(load.waiting);
-        s->metrics->kv_usage.Set(load.blocks_total ? double(load.blocks_used) / load.blocks_total : 0);
         const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::steady_clock::now().time_since_epoch())
                                    .count();
