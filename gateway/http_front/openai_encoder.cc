@@ -16,7 +16,7 @@ std::string Dump(const json& j) {
 
 json ErrorObject(const absl::Status& status) {
   const ErrorMapping& m = MapError(status);
-  const std::string param = ErrorParam(status);
+  const std::string param = ErrorField(status);
   return {{"message", std::string(status.message())},
           {"type", m.openai_type},
           {"param", param.empty() ? json(nullptr) : json(param)},

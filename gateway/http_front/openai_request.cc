@@ -15,8 +15,6 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr char kParamUrl[] = "type.sllm.dev/param";
-
 // A JSON value for an error message: ASCII, at most ~80 characters.
 std::string Show(const json& v) {
   std::string s = v.dump(-1, ' ', /*ensure_ascii=*/true);
@@ -370,17 +368,6 @@ absl::Status ParseResponses(const Fields& f, OpenAiRequest* r) {
 absl::StatusOr<OpenAiRequest> ParseObject(OpenAiApi api, const json& j);
 
 }  // namespace
-
-absl::Status FieldError(std::string_view field, std::string_view message) {
-  absl::Status st = absl::InvalidArgumentError(AbslView(message));
-  st.SetPayload(kParamUrl, absl::Cord(AbslView(field)));
-  return st;
-}
-
-std::string ErrorParam(const absl::Status& status) {
-  auto v = status.GetPayload(kParamUrl);
-  return v ? std::string(*v) : std::string();
-}
 
 absl::StatusOr<OpenAiRequest> ParseOpenAiRequest(OpenAiApi api, std::string_view body) {
   json j;

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "gateway/core/pipeline.h"
+#include "services/common/field_error.h"  // FieldError, ErrorField: the error's `param`.
 
 namespace sllm::gateway {
 
@@ -25,12 +26,6 @@ struct OpenAiRequest {
 
 // Parses a JSON body for `api`.
 absl::StatusOr<OpenAiRequest> ParseOpenAiRequest(OpenAiApi api, std::string_view body);
-
-// The field an error is about (the OpenAI error's `param`), or "" when none was recorded.
-std::string ErrorParam(const absl::Status& status);
-
-// INVALID_ARGUMENT about `field` (recorded for ErrorParam).
-absl::Status FieldError(std::string_view field, std::string_view message);
 
 }  // namespace sllm::gateway
 

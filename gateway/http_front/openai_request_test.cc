@@ -107,7 +107,7 @@ TEST(OpenAiRequestTest, EachBadFieldGetsANamedError) {
     absl::Status st = Error(c.api, c.body);
     EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << c.body;
     EXPECT_EQ(st.message(), c.message) << c.body;
-    EXPECT_EQ(ErrorParam(st), c.param) << c.body;
+    EXPECT_EQ(ErrorField(st), c.param) << c.body;
   }
   absl::Status bad = Error(OpenAiApi::kChatCompletions, "{\"model\": ");
   EXPECT_NE(bad.message().find("the request body is not valid JSON: "), std::string::npos);

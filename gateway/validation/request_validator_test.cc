@@ -2,6 +2,7 @@
 
 #include "gateway/validation/error_mapping.h"
 #include "gtest/gtest.h"
+#include "services/common/field_error.h"
 
 namespace sllm::gateway {
 namespace {
@@ -42,6 +43,8 @@ TEST(ToSamplingParamsTest, EachRuleHasItsError) {
     const absl::Status st = ToSamplingParams(p).status();
     EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << c.message;
     EXPECT_EQ(st.message(), c.message);
+    // The field the message opens with is also the error's field (the OpenAI `param`).
+    EXPECT_EQ(ErrorField(st), c.message.substr(0, c.message.find(' '))) << c.message;
   }
   v1::GenerationParams ok;
   ok.set_temperature(0);
@@ -71,6 +74,7 @@ TEST(ValidateStopsTest, CountLengthEncodingAndIds) {
   p.add_stop("ok\xff");
   EXPECT_EQ(ValidateStops(p, kModel, limits).message(),
             "stop[0] is not valid UTF-8: invalid byte 0xff at byte offset 2");
+  EXPECT_EQ(ErrorField(ValidateStops(p, kModel, limits)), "stop[0]");
   p.clear_stop();
   p.add_stop_token_ids(600);
   EXPECT_EQ(ValidateStops(p, kModel, limits).message(),
@@ -83,6 +87,7 @@ TEST(ValidatePromptTest, TextIdsAndMessages) {
   const absl::Status big = ValidatePromptText("123456789", "prompt", limits);
   EXPECT_EQ(big.message(), "prompt must be at most 8 bytes, got 9");
   EXPECT_EQ(MapError(big).http_status, 413);
+  EXPECT_EQ(ErrorField(big), "prompt");
   EXPECT_EQ(ValidatePromptIds({}, kModel).message(), "prompt must not be empty");
   EXPECT_EQ(ValidatePromptIds(std::vector<uint32_t>{1, 512}, kModel).message(),
             "prompt ids[1] must be < 512 (the vocabulary size), got 512");
@@ -92,6 +97,7 @@ TEST(ValidatePromptTest, TextIdsAndMessages) {
   m->set_role("wizard");
   EXPECT_EQ(ValidateMessages(messages, {}).message(),
             "messages[0].role must be one of system, developer, user, assistant, tool, got 'wizard'");
+  EXPECT_EQ(ErrorField(ValidateMessages(messages, {})), "messages[0].role");
 }
 
 TEST(ResolveMaxTokensTest, CapContextAndDefault) {

@@ -3,13 +3,13 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/field_error.h"
 
 namespace sllm::worker {
 namespace {
 
 absl::Status Invalid(const char* field, const char* limit, double value) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, " must be ", limit, ", got ", value));
+  return FieldError(field, absl::StrCat(field, " must be ", limit, ", got ", value));
 }
 
 }  // namespace
