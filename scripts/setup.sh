@@ -43,6 +43,8 @@ if [ ! -f "$ref/node_modules/.sllm-stamp" ] || [ "$ref/package-lock.json" -nt "$
   touch "$ref/node_modules/.sllm-stamp"
 fi
 
+# ccache keys on paths relative to the checkout, so a fresh clone (CI) reuses earlier compiles.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
 # Configure once, then build incrementally.
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=${SLLM_BUILD_TYPE:-Release} ${SLLM_CMAKE_ARGS:-}

@@ -5,7 +5,7 @@
 #include "gateway/validation/error_mapping.h"
 #include "services/common/field_error.h"
 #include "services/common/status_macros.h"
-#include "services/tokenizer/unicode.h"
+#include "services/common/utf8.h"
 
 namespace sllm::gateway {
 
@@ -59,7 +59,7 @@ absl::Status ValidateStops(const v1::GenerationParams& p, const ModelInfo& model
                                             limits.max_stop_string_bytes, " bytes, got ",
                                             s.size()));
     }
-    RETURN_IF_ERROR(WithField(tokenizer::ValidateUtf8(s, field), field));
+    RETURN_IF_ERROR(ValidateUtf8(s, field));
   }
   for (int i = 0; i < p.stop_token_ids_size(); ++i) {
     if (p.stop_token_ids(i) >= model.vocab_size) {
@@ -79,7 +79,7 @@ absl::Status ValidatePromptText(std::string_view text, std::string_view field,
                                                        text.size())),
                      field);
   }
-  return WithField(tokenizer::ValidateUtf8(text, field), field);
+  return ValidateUtf8(text, field);
 }
 
 absl::Status ValidatePromptIds(absl::Span<const uint32_t> ids, const ModelInfo& model) {
@@ -112,7 +112,7 @@ absl::Status ValidateMessages(const google::protobuf::RepeatedPtrField<v1::ChatM
                                                    "assistant, tool, got '", m.role(), "'"));
     }
     const std::string content = absl::StrCat("messages[", i, "].content");
-    RETURN_IF_ERROR(WithField(tokenizer::ValidateUtf8(m.content(), content), content));
+    RETURN_IF_ERROR(ValidateUtf8(m.content(), content));
     bytes += m.content().size();
   }
   if (bytes > limits.max_prompt_bytes) {

@@ -9,15 +9,13 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "services/common/utf8.h"
 
 namespace sllm::tokenizer {
 
-// Returns the byte offset of the first byte that is not part of a well-formed UTF-8
-// sequence, or nullopt when `text` is valid UTF-8.
-std::optional<size_t> FindInvalidUtf8(std::string_view text);
-
-// OK, or INVALID_ARGUMENT naming `field` and the byte offset of the first bad byte.
-absl::Status ValidateUtf8(std::string_view text, std::string_view field);
+// Well-formedness checks live in services/common/utf8.h.
+using ::sllm::FindInvalidUtf8;
+using ::sllm::ValidateUtf8;
 
 // Length in bytes of the UTF-8 sequence that starts with `lead` (1 for invalid leads).
 inline size_t Utf8SeqLen(uint8_t lead) {

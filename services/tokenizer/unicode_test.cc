@@ -5,20 +5,6 @@
 namespace sllm::tokenizer {
 namespace {
 
-TEST(Utf8Test, FindsFirstInvalidByte) {
-  EXPECT_EQ(FindInvalidUtf8("hello 안녕"), std::nullopt);
-  EXPECT_EQ(FindInvalidUtf8("abc\xFF"), 3u);
-  EXPECT_EQ(FindInvalidUtf8("\xED\xA0\x80"), 0u);      // Surrogate.
-  EXPECT_EQ(FindInvalidUtf8("ab\xC0\x80"), 2u);        // Overlong.
-  EXPECT_EQ(FindInvalidUtf8("abcdefghij\xE1\x80"), 10u);  // Truncated after the ASCII fast path.
-}
-
-TEST(Utf8Test, ValidateNamesFieldAndOffset) {
-  const absl::Status st = ValidateUtf8("ok\x80", "prompt");
-  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(st.message(), "prompt is not valid UTF-8: invalid byte 0x80 at byte offset 2");
-}
-
 TEST(Utf8Test, LossyMatchesRustReplacementRules) {
   EXPECT_EQ(Utf8Lossy("a\xE1\x80" "b"), "a\xEF\xBF\xBD" "b");  // One U+FFFD per maximal prefix.
   EXPECT_EQ(Utf8Lossy("\xF0\x90\x80"), "\xEF\xBF\xBD");
