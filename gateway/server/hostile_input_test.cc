@@ -436,6 +436,19 @@ Call Chat(v1::ChatRequest r) {
   };
 }
 
+// ChatStream: no chunk may arrive before the error.
+Call ChatStream(v1::ChatRequest r) {
+  return [r](v1::Generation::Stub& stub) {
+    grpc::ClientContext ctx;
+    auto reader = stub.ChatStream(&ctx, r);
+    v1::GenerateStreamResponse chunk;
+    int chunks = 0;
+    while (reader->Read(&chunk)) ++chunks;
+    EXPECT_EQ(chunks, 0);
+    return reader->Finish();
+  };
+}
+
 struct GrpcCase {
   std::string name;
   Call call;
@@ -601,11 +614,24 @@ std::vector<GrpcCase> GrpcCases() {
        params([](P& p) { p.add_stop_token_ids(512); }),
        kInvalid,
        {"stop_token_ids[0] must be < 512 (the vocabulary size), got 512"}},
-      // Invalid UTF-8 in proto3 `string` fields (stop, role, model) fails in gRPC's parse of the
-      // request, before any of our code: INTERNAL with an empty message. Known limitation: only
-      // `bytes` fields (GenerateRequest.text, ChatMessage.content) get a named error.
-      {"invalid_utf8_stop_string", Chat(bad_stop_chat), grpc::StatusCode::INTERNAL, {}},
-      {"invalid_utf8_role", Chat(Conversation("\xC3\x28", "hi")), grpc::StatusCode::INTERNAL, {}},
+      // Invalid UTF-8 in proto3 `string` fields fails protobuf's parse of the request. The
+      // streaming RPCs parse with the request type's SerializationTraits
+      // (proto/named_parse_errors.h), which name the field path. Known limitation: gRPC's sync
+      // unary handlers parse through MessageLite, so Generate/Chat answer INTERNAL with no
+      // message, before any sllm code runs.
+      {"invalid_utf8_stop_string_streamed",
+       ChatStream(bad_stop_chat),
+       kInvalid,
+       {"params.stop[0] is not valid UTF-8: invalid byte 0xc3 at byte offset 0"}},
+      {"invalid_utf8_role_streamed",
+       ChatStream(Conversation("\xC3\x28", "hi")),
+       kInvalid,
+       {"messages[0].role is not valid UTF-8: invalid byte 0xc3 at byte offset 0"}},
+      {"invalid_utf8_model_streamed",
+       GenerateStream([](auto& r) { r.set_model("stories\xFF"); }),
+       kInvalid,
+       {"model is not valid UTF-8: invalid byte 0xff at byte offset 7"}},
+      {"invalid_utf8_stop_string_unary", Chat(bad_stop_chat), grpc::StatusCode::INTERNAL, {}},
   };
 }
 
