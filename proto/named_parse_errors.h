@@ -5,9 +5,10 @@
 // SerializationTraits below (gRPC finds them because generation.grpc.pb.h includes this header;
 // see proto/CMakeLists.txt) answer INVALID_ARGUMENT naming the field path, the bad byte and its
 // offset instead, e.g. "params.stop[1] is not valid UTF-8: invalid byte 0xc3 at byte offset 0".
-// Serialization is gRPC's own. Limitation: gRPC's sync unary handlers parse through
-// SerializationTraits<MessageLite>, not the request type, so only the server-streaming RPCs
-// (GenerateStream, ChatStream) answer this way; Generate and Chat keep INTERNAL.
+// Serialization is gRPC's own. gRPC's sync unary handlers parse through
+// SerializationTraits<MessageLite>, not the request type, so a service serves its unary RPCs
+// as streamed unary over raw bytes and calls ParseNamingErrors itself (see the gateway's
+// GenerationService).
 #ifndef SLLM_PROTO_NAMED_PARSE_ERRORS_H_
 #define SLLM_PROTO_NAMED_PARSE_ERRORS_H_
 

@@ -2,6 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "gateway/validation/error_mapping.h"
+#include "glog/logging.h"
+#include "google/protobuf/descriptor.h"
+#include "grpcpp/support/method_handler.h"
+#include "grpcpp/support/sync_stream.h"
+#include "proto/named_parse_errors.h"
 #include "services/common/grpc_status.h"
 
 namespace sllm::gateway {
@@ -18,12 +23,47 @@ grpc::Status ToGrpc(const absl::Status& st, grpc::ServerContext* ctx = nullptr) 
 
 }  // namespace
 
+template <class Request, class Response>
+void GenerationService::ParseWithNamedErrors(
+    const char* method,
+    grpc::Status (GenerationService::*rpc)(grpc::ServerContext*, const Request*, Response*)) {
+  using Streamer = grpc::ServerUnaryStreamer<grpc::ByteBuffer, grpc::ByteBuffer>;
+  // gRPC numbers a service's methods in the order of the .proto file.
+  const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+      v1::Generation::service_full_name());
+  CHECK(service != nullptr && service->FindMethodByName(method) != nullptr) << method;
+  MarkMethodStreamed(
+      service->FindMethodByName(method)->index(),
+      new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+          [this, rpc](grpc::ServerContext* ctx, Streamer* stream) {
+            grpc::ByteBuffer bytes;
+            if (!stream->Read(&bytes)) {
+              return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message");
+            }
+            Request request;
+            if (grpc::Status st = ParseNamingErrors(&bytes, &request); !st.ok()) return st;
+            Response response;
+            if (grpc::Status st = (this->*rpc)(ctx, &request, &response); !st.ok()) return st;
+            grpc::ByteBuffer out;
+            bool own_buffer = false;
+            grpc::Status st =
+                grpc::SerializationTraits<Response>::Serialize(response, &out, &own_buffer);
+            if (st.ok()) stream->Write(out);
+            return st;
+          }));
+}
+
 GenerationService::GenerationService(Pipeline& pipeline, prometheus::Registry& registry,
                                      GatewayMetrics& gateway_metrics, ApiKeyAuth* auth)
     : pipeline_(pipeline),
       metrics_(registry, v1::Generation::service_full_name()),
       gateway_metrics_(gateway_metrics),
-      auth_(auth) {}
+      auth_(auth) {
+  ParseWithNamedErrors("Generate", &GenerationService::Generate);
+  ParseWithNamedErrors("Chat", &GenerationService::Chat);
+  ParseWithNamedErrors("Tokenize", &GenerationService::Tokenize);
+  ParseWithNamedErrors("CountTokens", &GenerationService::CountTokens);
+}
 
 absl::StatusOr<ApiKeyAuth::Lease> GenerationService::Authorize(grpc::ServerContext* ctx) {
   if (auth_ == nullptr || !auth_->enabled()) return ApiKeyAuth::Lease();

@@ -37,6 +37,13 @@ class GenerationService final : public v1::Generation::Service {
                            v1::CountTokensResponse* response) override;
 
  private:
+  // Serves the unary RPC `method` as streamed unary over raw bytes parsed by
+  // ParseNamingErrors (proto/named_parse_errors.h): gRPC's sync unary handler would parse the
+  // request as MessageLite and answer invalid UTF-8 in a string field with an empty INTERNAL.
+  template <class Request, class Response>
+  void ParseWithNamedErrors(const char* method,
+                            grpc::Status (GenerationService::*rpc)(grpc::ServerContext*,
+                                                                   const Request*, Response*));
   // Encodes text or a conversation for a served model; also returns its context length.
   absl::StatusOr<std::pair<v1::EncodeResponse, uint32_t>> EncodeFor(
       grpc::ServerContext* ctx, const std::string& model, const std::string* text,

@@ -614,11 +614,18 @@ std::vector<GrpcCase> GrpcCases() {
        params([](P& p) { p.add_stop_token_ids(512); }),
        kInvalid,
        {"stop_token_ids[0] must be < 512 (the vocabulary size), got 512"}},
-      // Invalid UTF-8 in proto3 `string` fields fails protobuf's parse of the request. The
-      // streaming RPCs parse with the request type's SerializationTraits
-      // (proto/named_parse_errors.h), which name the field path. Known limitation: gRPC's sync
-      // unary handlers parse through MessageLite, so Generate/Chat answer INTERNAL with no
-      // message, before any sllm code runs.
+      // Invalid UTF-8 in proto3 `string` fields fails protobuf's parse of the request; the
+      // gateway parses the public requests with ParseNamingErrors (proto/named_parse_errors.h),
+      // which names the field path: through the request type's SerializationTraits on the
+      // streaming RPCs, as streamed unary on the unary ones.
+      {"invalid_utf8_stop_string",
+       Chat(bad_stop_chat),
+       kInvalid,
+       {"params.stop[0] is not valid UTF-8: invalid byte 0xc3 at byte offset 0"}},
+      {"invalid_utf8_role",
+       Chat(Conversation("\xC3\x28", "hi")),
+       kInvalid,
+       {"messages[0].role is not valid UTF-8: invalid byte 0xc3 at byte offset 0"}},
       {"invalid_utf8_stop_string_streamed",
        ChatStream(bad_stop_chat),
        kInvalid,
@@ -627,11 +634,14 @@ std::vector<GrpcCase> GrpcCases() {
        ChatStream(Conversation("\xC3\x28", "hi")),
        kInvalid,
        {"messages[0].role is not valid UTF-8: invalid byte 0xc3 at byte offset 0"}},
+      {"invalid_utf8_model",
+       Generate([](auto& r) { r.set_model("stories\xFF"); }),
+       kInvalid,
+       {"model is not valid UTF-8: invalid byte 0xff at byte offset 7"}},
       {"invalid_utf8_model_streamed",
        GenerateStream([](auto& r) { r.set_model("stories\xFF"); }),
        kInvalid,
        {"model is not valid UTF-8: invalid byte 0xff at byte offset 7"}},
-      {"invalid_utf8_stop_string_unary", Chat(bad_stop_chat), grpc::StatusCode::INTERNAL, {}},
   };
 }
 
