@@ -173,8 +173,10 @@ absl::StatusOr<QuantizedMatrix> Quantize(const void* w, WeightFormat format, int
   out.panel_bytes_ = groups * GroupBytes(type);
   out.data_.Reset(panels * out.panel_bytes_);
   out.scales_.Reset(panels * groups * kPanelRows);
-  // Padding rows hold q = 0 with scale 0.
-  std::memset(out.data_.data(), type == QuantType::kInt8 ? 0x80 : 0x88, out.data_.size());
+  // Padding rows hold q = 0 with scale 0. (No rows: no buffer, and memset of null is undefined.)
+  if (out.data_.size() > 0) {
+    std::memset(out.data_.data(), type == QuantType::kInt8 ? 0x80 : 0x88, out.data_.size());
+  }
 
   // Panels are independent (rows of one panel share bytes); the first failing row (lowest
   // index) is reported.
