@@ -413,19 +413,26 @@ Call Generate(std::function<void(v1::GenerateRequest&)> edit) {
   };
 }
 
-// GenerateStream: no chunk may arrive before the error.
-Call GenerateStream(std::function<void(v1::GenerateRequest&)> edit) {
-  return [edit](v1::Generation::Stub& stub) {
-    v1::GenerateRequest r = Text("Once upon a time");
-    edit(r);
+// A server-streaming call of `rpc` with `r`: no chunk may arrive before the error.
+template <class Request>
+Call Streamed(Request r,
+              std::unique_ptr<grpc::ClientReader<v1::GenerateStreamResponse>> (
+                  v1::Generation::Stub::*rpc)(grpc::ClientContext*, const Request&)) {
+  return [r, rpc](v1::Generation::Stub& stub) {
     grpc::ClientContext ctx;
-    auto reader = stub.GenerateStream(&ctx, r);
+    auto reader = (stub.*rpc)(&ctx, r);
     v1::GenerateStreamResponse chunk;
     int chunks = 0;
     while (reader->Read(&chunk)) ++chunks;
     EXPECT_EQ(chunks, 0);
     return reader->Finish();
   };
+}
+
+Call GenerateStream(std::function<void(v1::GenerateRequest&)> edit) {
+  v1::GenerateRequest r = Text("Once upon a time");
+  edit(r);
+  return Streamed(r, &v1::Generation::Stub::GenerateStream);
 }
 
 Call Chat(v1::ChatRequest r) {
@@ -436,18 +443,7 @@ Call Chat(v1::ChatRequest r) {
   };
 }
 
-// ChatStream: no chunk may arrive before the error.
-Call ChatStream(v1::ChatRequest r) {
-  return [r](v1::Generation::Stub& stub) {
-    grpc::ClientContext ctx;
-    auto reader = stub.ChatStream(&ctx, r);
-    v1::GenerateStreamResponse chunk;
-    int chunks = 0;
-    while (reader->Read(&chunk)) ++chunks;
-    EXPECT_EQ(chunks, 0);
-    return reader->Finish();
-  };
-}
+Call ChatStream(v1::ChatRequest r) { return Streamed(r, &v1::Generation::Stub::ChatStream); }
 
 struct GrpcCase {
   std::string name;
