@@ -9,6 +9,7 @@
 # go to ctest, e.g. `scripts/sanitize.sh thread -L gateway` or `-R Http`.
 # Environment:
 #   SLLM_SANITIZE_CMAKE_ARGS  extra configure arguments, e.g. "-DSLLM_BUILD_WORKER=OFF"
+#   SLLM_SANITIZE_BUILD_DIR   build directory (default build-asan/ or build-tsan/)
 #   SLLM_SANITIZE_JOBS        build and ctest parallelism (default: nproc)
 #   SLLM_SANITIZE_NICE        niceness of the build and the tests (default 10)
 # A sanitizer report anywhere, in a test binary or in a server a test started, fails the run:
@@ -18,8 +19,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=${1:-}
 case "$mode" in
-  address) build=$root/build-asan ;;
-  thread) build=$root/build-tsan ;;
+  address) build=${SLLM_SANITIZE_BUILD_DIR:-$root/build-asan} ;;
+  thread) build=${SLLM_SANITIZE_BUILD_DIR:-$root/build-tsan} ;;
   *) echo "usage: $0 address|thread [ctest args...]" >&2; exit 2 ;;
 esac
 shift
