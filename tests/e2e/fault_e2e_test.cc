@@ -57,6 +57,13 @@ std::unique_ptr<tools::Cluster> StartCluster(std::vector<std::string> worker_arg
   o.workers = 2;
   o.worker_threads = 1;
   o.worker_args = std::move(worker_args);
+  if (kSlowdown > 1) {
+    // The default 10 s drain deadline, scaled like the other bounds: instrumented streams of
+    // 300 tokens can outlast it.
+    const std::string drain = absl::StrCat("--drain_seconds=", 10 * kSlowdown);
+    o.worker_args.push_back(drain);
+    o.gateway_args.push_back(drain);
+  }
   auto cluster = std::make_unique<tools::Cluster>(o);
   const absl::Status st = cluster->Start();
   EXPECT_TRUE(st.ok()) << st;
