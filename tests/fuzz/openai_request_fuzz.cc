@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::fprintf(stderr, "not INVALID_ARGUMENT: %s\n", r.status().ToString().c_str());
       std::abort();
     }
-    (void)sllm::gateway::ErrorParam(r.status());
+    (void)sllm::ErrorField(r.status());
     return 0;
   }
   if (r->api != api || r->pipeline.model.empty()) {
