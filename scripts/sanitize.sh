@@ -39,8 +39,10 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan"
 export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp:print_suppressions=0:log_path=$logs/tsan"
 
-# ccache keys on paths relative to the checkout, so a fresh clone (CI) reuses earlier compiles.
+# ccache keys on paths relative to the checkout, so a fresh clone (CI) reuses earlier compiles;
+# with -g it would also key on the build directory unless told not to.
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
+export CCACHE_NOHASHDIR=1
 # shellcheck disable=SC2086
 "${nice_cmd[@]}" cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
