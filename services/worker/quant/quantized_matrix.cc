@@ -40,20 +40,24 @@ inline uint32_t AbsMaxBits(const float* w) {
   return amax;
 }
 
+// q = w / d rounded to nearest even and clamped to [lo, hi]; all zero when the step d is 0.
+void QuantizeWithStep(const float* w, float d, float lo, float hi, int8_t* q) {
+  if (d == 0) {
+    std::fill(q, q + kGroupSize, 0);
+    return;
+  }
+  for (int k = 0; k < kGroupSize; ++k) {
+    q[k] = static_cast<int8_t>(std::clamp(RoundToNearestEven(w[k] / d), lo, hi));
+  }
+}
+
 // Quantizes one group of 32 values (natural order) to `q` with the fp16 scale `*scale`.
 RowError QuantizeGroupInt8(const float* w, int8_t* q, uint16_t* scale) {
   const uint32_t amax_bits = AbsMaxBits(w);
   if (amax_bits > 0x7f7fffffu) return RowError::kNotFinite;
   *scale = FloatToHalfRoundUp(std::bit_cast<float>(amax_bits) / 127.0f);
   if (*scale >= 0x7c00) return RowError::kScaleOverflow;
-  const float d = HalfToFloat(*scale);
-  if (d == 0) {
-    std::fill(q, q + kGroupSize, 0);
-    return RowError::kNone;
-  }
-  for (int k = 0; k < kGroupSize; ++k) {
-    q[k] = static_cast<int8_t>(std::clamp(RoundToNearestEven(w[k] / d), -127.0f, 127.0f));
-  }
+  QuantizeWithStep(w, HalfToFloat(*scale), -127.0f, 127.0f, q);
   return RowError::kNone;
 }
 
@@ -67,14 +71,7 @@ RowError QuantizeGroupInt4(const float* w, int8_t* q, uint16_t* scale) {
   const uint16_t magnitude = FloatToHalfRoundUp(std::fabs(m) / 8.0f);
   if (magnitude >= 0x7c00) return RowError::kScaleOverflow;
   *scale = m > 0 ? static_cast<uint16_t>(magnitude | 0x8000) : magnitude;
-  const float d = HalfToFloat(*scale);
-  if (d == 0) {
-    std::fill(q, q + kGroupSize, 0);
-    return RowError::kNone;
-  }
-  for (int k = 0; k < kGroupSize; ++k) {
-    q[k] = static_cast<int8_t>(std::clamp(RoundToNearestEven(w[k] / d), -8.0f, 7.0f));
-  }
+  QuantizeWithStep(w, HalfToFloat(*scale), -8.0f, 7.0f, q);
   return RowError::kNone;
 }
 
