@@ -1,6 +1,8 @@
 #include "gateway/grpc_front/generation_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gateway/validation/error_mapping.h"
 #include "glog/logging.h"
 #include "google/protobuf/descriptor.h"
@@ -21,27 +23,42 @@ grpc::Status ToGrpc(const absl::Status& st, grpc::ServerContext* ctx = nullptr) 
   return grpc::Status(MapError(st).grpc_code, std::string(st.message()));
 }
 
+// gRPC numbers a service's methods in the order of the .proto file.
+int MethodIndex(const char* method) {
+  const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+      v1::Generation::service_full_name());
+  CHECK(service != nullptr && service->FindMethodByName(method) != nullptr) << method;
+  return service->FindMethodByName(method)->index();
+}
+
 }  // namespace
+
+template <class Request>
+grpc::Status GenerationService::ReadRequest(
+    const char* method, grpc::internal::ReaderInterface<grpc::ByteBuffer>& stream,
+    Request& request) {
+  const absl::Time start = absl::Now();
+  grpc::ByteBuffer bytes;
+  grpc::Status st = stream.Read(&bytes)
+                        ? ParseNamingErrors(&bytes, &request)
+                        : grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message");
+  if (!st.ok()) {
+    metrics_.Record(method, st.error_code(), absl::ToDoubleSeconds(absl::Now() - start));
+  }
+  return st;
+}
 
 template <class Request, class Response>
 void GenerationService::ParseWithNamedErrors(
     const char* method,
     grpc::Status (GenerationService::*rpc)(grpc::ServerContext*, const Request*, Response*)) {
   using Streamer = grpc::ServerUnaryStreamer<grpc::ByteBuffer, grpc::ByteBuffer>;
-  // gRPC numbers a service's methods in the order of the .proto file.
-  const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
-      v1::Generation::service_full_name());
-  CHECK(service != nullptr && service->FindMethodByName(method) != nullptr) << method;
   MarkMethodStreamed(
-      service->FindMethodByName(method)->index(),
+      MethodIndex(method),
       new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
-          [this, rpc](grpc::ServerContext* ctx, Streamer* stream) {
-            grpc::ByteBuffer bytes;
-            if (!stream->Read(&bytes)) {
-              return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message");
-            }
+          [this, method, rpc](grpc::ServerContext* ctx, Streamer* stream) {
             Request request;
-            if (grpc::Status st = ParseNamingErrors(&bytes, &request); !st.ok()) return st;
+            if (grpc::Status st = ReadRequest(method, *stream, request); !st.ok()) return st;
             Response response;
             if (grpc::Status st = (this->*rpc)(ctx, &request, &response); !st.ok()) return st;
             grpc::ByteBuffer out;
@@ -50,6 +67,22 @@ void GenerationService::ParseWithNamedErrors(
                 grpc::SerializationTraits<Response>::Serialize(response, &out, &own_buffer);
             if (st.ok()) stream->Write(out);
             return st;
+          }));
+}
+
+template <class Request>
+void GenerationService::ParseStreamWithNamedErrors(
+    const char* method,
+    grpc::Status (GenerationService::*rpc)(grpc::ServerContext*, const Request*, StreamWriter*)) {
+  using Streamer = grpc::ServerSplitStreamer<grpc::ByteBuffer, v1::GenerateStreamResponse>;
+  MarkMethodStreamed(
+      MethodIndex(method),
+      new grpc::internal::SplitServerStreamingHandler<grpc::ByteBuffer,
+                                                      v1::GenerateStreamResponse>(
+          [this, method, rpc](grpc::ServerContext* ctx, Streamer* stream) {
+            Request request;
+            if (grpc::Status st = ReadRequest(method, *stream, request); !st.ok()) return st;
+            return (this->*rpc)(ctx, &request, stream);
           }));
 }
 
@@ -63,6 +96,8 @@ GenerationService::GenerationService(Pipeline& pipeline, prometheus::Registry& r
   ParseWithNamedErrors("Chat", &GenerationService::Chat);
   ParseWithNamedErrors("Tokenize", &GenerationService::Tokenize);
   ParseWithNamedErrors("CountTokens", &GenerationService::CountTokens);
+  ParseStreamWithNamedErrors("GenerateStream", &GenerationService::ServeGenerateStream);
+  ParseStreamWithNamedErrors("ChatStream", &GenerationService::ServeChatStream);
 }
 
 absl::StatusOr<ApiKeyAuth::Lease> GenerationService::Authorize(grpc::ServerContext* ctx) {
@@ -130,8 +165,7 @@ grpc::Status GenerationService::RunUnary(grpc::ServerContext* ctx, const Pipelin
 }
 
 grpc::Status GenerationService::RunStream(grpc::ServerContext* ctx, const PipelineRequest& p,
-                                          grpc::ServerWriter<v1::GenerateStreamResponse>* writer,
-                                          RpcMetrics::Scope scope) {
+                                          StreamWriter* writer, RpcMetrics::Scope scope) {
   GatewayMetrics::Request timing(gateway_metrics_, "grpc");
   timing.set_model(p.model);
   CallControl call(*ctx);
@@ -153,9 +187,9 @@ grpc::Status GenerationService::Generate(grpc::ServerContext* ctx, const v1::Gen
   return RunUnary(ctx, FromGenerate(*r), response, std::move(scope));
 }
 
-grpc::Status GenerationService::GenerateStream(
-    grpc::ServerContext* ctx, const v1::GenerateRequest* r,
-    grpc::ServerWriter<v1::GenerateStreamResponse>* writer) {
+grpc::Status GenerationService::ServeGenerateStream(grpc::ServerContext* ctx,
+                                                    const v1::GenerateRequest* r,
+                                                    StreamWriter* writer) {
   auto scope = metrics_.Start("GenerateStream");
   auto lease = Authorize(ctx);
   if (!lease.ok()) return scope.Finish(ToGrpc(lease.status(), ctx));
@@ -170,8 +204,9 @@ grpc::Status GenerationService::Chat(grpc::ServerContext* ctx, const v1::ChatReq
   return RunUnary(ctx, FromChat(*r), response, std::move(scope));
 }
 
-grpc::Status GenerationService::ChatStream(grpc::ServerContext* ctx, const v1::ChatRequest* r,
-                                           grpc::ServerWriter<v1::GenerateStreamResponse>* writer) {
+grpc::Status GenerationService::ServeChatStream(grpc::ServerContext* ctx,
+                                                const v1::ChatRequest* r,
+                                                StreamWriter* writer) {
   auto scope = metrics_.Start("ChatStream");
   auto lease = Authorize(ctx);
   if (!lease.ok()) return scope.Finish(ToGrpc(lease.status(), ctx));

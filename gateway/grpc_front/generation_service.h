@@ -23,12 +23,8 @@ class GenerationService final : public v1::Generation::Service {
 
   grpc::Status Generate(grpc::ServerContext* ctx, const v1::GenerateRequest* request,
                         v1::GenerateResponse* response) override;
-  grpc::Status GenerateStream(grpc::ServerContext* ctx, const v1::GenerateRequest* request,
-                              grpc::ServerWriter<v1::GenerateStreamResponse>* writer) override;
   grpc::Status Chat(grpc::ServerContext* ctx, const v1::ChatRequest* request,
                     v1::GenerateResponse* response) override;
-  grpc::Status ChatStream(grpc::ServerContext* ctx, const v1::ChatRequest* request,
-                          grpc::ServerWriter<v1::GenerateStreamResponse>* writer) override;
   grpc::Status ListModels(grpc::ServerContext* ctx, const v1::ListModelsRequest* request,
                           v1::ListModelsResponse* response) override;
   grpc::Status Tokenize(grpc::ServerContext* ctx, const v1::TokenizeRequest* request,
@@ -37,13 +33,35 @@ class GenerationService final : public v1::Generation::Service {
                            v1::CountTokensResponse* response) override;
 
  private:
-  // Serves the unary RPC `method` as streamed unary over raw bytes parsed by
-  // ParseNamingErrors (proto/named_parse_errors.h): gRPC's sync unary handler would parse the
-  // request as MessageLite and answer invalid UTF-8 in a string field with an empty INTERNAL.
+  using StreamWriter = grpc::internal::WriterInterface<v1::GenerateStreamResponse>;
+
+  // GenerateStream and ChatStream (the base class's methods of those names are not used: see
+  // ParseStreamWithNamedErrors).
+  grpc::Status ServeGenerateStream(grpc::ServerContext* ctx, const v1::GenerateRequest* request,
+                                   StreamWriter* writer);
+  grpc::Status ServeChatStream(grpc::ServerContext* ctx, const v1::ChatRequest* request,
+                               StreamWriter* writer);
+
+  // The RPCs that take a request with strings are served over raw bytes parsed by
+  // ParseNamingErrors (proto/named_parse_errors.h), unary ones as streamed unary and
+  // server-streaming ones as split streaming: invalid UTF-8 in a string field is then
+  // INVALID_ARGUMENT naming the field (gRPC's sync unary handler parses as MessageLite and
+  // answers an empty INTERNAL), and a refused request counts in sllm_rpc_requests_total like
+  // every other refusal (gRPC would refuse it before any handler runs).
   template <class Request, class Response>
   void ParseWithNamedErrors(const char* method,
                             grpc::Status (GenerationService::*rpc)(grpc::ServerContext*,
                                                                    const Request*, Response*));
+  template <class Request>
+  void ParseStreamWithNamedErrors(const char* method,
+                                  grpc::Status (GenerationService::*rpc)(grpc::ServerContext*,
+                                                                         const Request*,
+                                                                         StreamWriter*));
+  // Reads and parses the one request of a call of `method`; a refusal is recorded.
+  template <class Request>
+  grpc::Status ReadRequest(const char* method,
+                           grpc::internal::ReaderInterface<grpc::ByteBuffer>& stream,
+                           Request& request);
   // Encodes text or a conversation for a served model; also returns its context length.
   absl::StatusOr<std::pair<v1::EncodeResponse, uint32_t>> EncodeFor(
       grpc::ServerContext* ctx, const std::string& model, const std::string* text,
@@ -55,8 +73,7 @@ class GenerationService final : public v1::Generation::Service {
   grpc::Status RunUnary(grpc::ServerContext* ctx, const PipelineRequest& p,
                         v1::GenerateResponse* response, RpcMetrics::Scope scope);
   grpc::Status RunStream(grpc::ServerContext* ctx, const PipelineRequest& p,
-                         grpc::ServerWriter<v1::GenerateStreamResponse>* writer,
-                         RpcMetrics::Scope scope);
+                         StreamWriter* writer, RpcMetrics::Scope scope);
 
   Pipeline& pipeline_;
   RpcMetrics metrics_;

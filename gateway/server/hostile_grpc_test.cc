@@ -4,6 +4,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -294,6 +295,36 @@ TEST_F(HostileInputTest, GrpcFrontRefusesEachRowByNameAndStaysHealthy) {
     EXPECT_EQ(resp.usage().completion_tokens(), 1u);
   }
   EXPECT_TRUE(WorkersIdle());
+}
+
+// sllm_rpc_requests_total{rpc, code} of the gateway's gRPC front, read from /metrics.
+double RequestsCounted(int metrics_port, const std::string& rpc, const std::string& code) {
+  const std::string metrics = testing::HttpGet(metrics_port, "/metrics");
+  const std::string series = absl::StrCat("sllm_rpc_requests_total{code=\"", code, "\",rpc=\"", rpc,
+                                          "\",service=\"sllm.v1.Generation\"} ");
+  const size_t at = metrics.find(series);
+  return at == std::string::npos ? 0 : std::stod(metrics.substr(at + series.size()));
+}
+
+// A request that gRPC itself would refuse (a string field that is not UTF-8) counts in
+// sllm_rpc_requests_total under its RPC and code, like every other refusal.
+TEST_F(HostileInputTest, GrpcParseRefusalsAreCounted) {
+  const auto bad_model = [](v1::GenerateRequest& r) { r.set_model("stories260K\xFF"); };
+  const std::vector<std::pair<std::string, Call>> calls = {
+      {"Generate", Generate(bad_model)},
+      {"GenerateStream", GenerateStream(bad_model)},
+      {"Chat", Chat(Conversation("us\xFF" "er", "x"))},
+      {"ChatStream", ChatStream(Conversation("us\xFF" "er", "x"))},
+  };
+  const int port = gateway_->metrics_port();
+  for (const auto& [rpc, call] : calls) {
+    SCOPED_TRACE(rpc);
+    const double before = RequestsCounted(port, rpc, "INVALID_ARGUMENT");
+    const grpc::Status st = call(*stub_);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+    EXPECT_THAT(st.error_message(), HasSubstr("is not valid UTF-8"));
+    EXPECT_EQ(RequestsCounted(port, rpc, "INVALID_ARGUMENT"), before + 1);
+  }
 }
 
 }  // namespace
