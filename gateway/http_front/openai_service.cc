@@ -36,7 +36,7 @@ class OpenAiService::Reply {
 
   void Json(http::HttpExchange& ex, int status, std::string body,
             const http::Headers& headers = kJsonHeaders) {
-    Record(status);  // Before the reply: a client that has it sees it counted.
+    Complete(status);
     ex.Respond(status, "application/json", std::move(body), headers);
   }
 
@@ -48,13 +48,20 @@ class OpenAiService::Reply {
     }
     if (m.http_status == 401) headers.emplace_back("WWW-Authenticate", "Bearer");
     if (ex.client_gone()) {
-      Record(m.http_status);
+      Complete(m.http_status);
       return;
     }
     Json(ex, m.http_status, OpenAiErrorBody(status), headers);
   }
 
-  void Record(int status) {
+  // Holds the request's API-key lease (its in-flight slot) until Complete().
+  void Hold(ApiKeyAuth::Lease lease) { lease_ = std::move(lease); }
+
+  // Records the reply with `status` and gives back the lease. Called before the reply's last
+  // bytes go out, so a client that has the whole reply sees it counted and its key's slot free
+  // (it may send its next request at once).
+  void Complete(int status) {
+    lease_ = ApiKeyAuth::Lease();
     if (recorded_) return;
     recorded_ = true;
     service_.requests_.Add({{"route", route_}, {"status", std::to_string(status)}}).Increment();
@@ -66,6 +73,7 @@ class OpenAiService::Reply {
   OpenAiService& service_;
   const std::string route_;
   const std::chrono::steady_clock::time_point start_;
+  ApiKeyAuth::Lease lease_;
   bool recorded_ = false;
 };
 
@@ -201,9 +209,10 @@ void OpenAiService::Generate(std::shared_ptr<http::HttpExchange> ex, const std::
     reply->Error(*ex, absl::UnavailableError("the gateway is shutting down"));
     return;
   }
-  // Held until the generation ends: it counts against the key's in-flight cap.
+  // Held until the reply completes: it counts against the key's in-flight cap.
   std::optional<ApiKeyAuth::Lease> lease = Authorize(*ex, *reply);
   if (!lease) return;
+  reply->Hold(std::move(*lease));
   const std::string_view type = r.Header("content-type");
   if (!type.empty() && !absl::StartsWith(AbslView(type), "application/json")) {
     reply->Error(*ex, absl::InvalidArgumentError(absl::StrCat(
@@ -215,9 +224,8 @@ void OpenAiService::Generate(std::shared_ptr<http::HttpExchange> ex, const std::
     ++running_;
   }
   try {
-    std::thread([this, ex, reply, api, lease = std::move(*lease)]() mutable {
+    std::thread([this, ex, reply, api]() mutable {
       RunGeneration(std::move(ex), std::move(reply), api);
-      lease = ApiKeyAuth::Lease();
       std::lock_guard<std::mutex> lock(mu_);
       if (--running_ == 0) idle_.notify_all();
     }).detach();
@@ -285,8 +293,8 @@ void OpenAiService::RunGeneration(std::shared_ptr<http::HttpExchange> ex,
     }
   }
   ex->Write(st.ok() ? encoder.StreamEnd() : encoder.StreamError(st));
+  reply->Complete(200);
   ex->End();
-  reply->Record(200);
 }
 
 }  // namespace sllm::gateway
