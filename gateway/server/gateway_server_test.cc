@@ -293,6 +293,11 @@ void OpenChatStream(tcp::socket& socket, int port, const std::string& headers = 
   // (The first chunk's delta is {"role":"assistant","content":""}; text deltas start with
   // "content".)
   while (got.find("\"delta\":{\"content\":\"") == std::string::npos) {
+    // A refusal (401, 429, 503...) is a whole reply on a kept-alive connection: fail with it
+    // rather than wait for the idle timeout.
+    if (got.find("\r\n\r\n") != std::string::npos && !absl::StartsWith(got, "HTTP/1.1 200")) {
+      FAIL() << "the stream was refused: " << got;
+    }
     got.append(buf, socket.read_some(net::buffer(buf)));
   }
 }
@@ -300,7 +305,7 @@ void OpenChatStream(tcp::socket& socket, int port, const std::string& headers = 
 TEST_F(GatewayServerTest, AClientThatDisconnectsCancelsItsSequence) {
   net::io_context ioc;
   tcp::socket socket(ioc);
-  OpenChatStream(socket, port_);
+  ASSERT_NO_FATAL_FAILURE(OpenChatStream(socket, port_));
   // The engine publishes its load once per step.
   const auto deadline = Clock::now() + std::chrono::seconds(30);
   while (Running() == 0 && Clock::now() < deadline) std::this_thread::yield();
@@ -438,7 +443,8 @@ TEST_F(GatewayServerTest, ApiKeysGuardBothFrontsWithPerKeyLimits) {
   // does not.
   net::io_context ioc;
   tcp::socket socket(ioc);
-  OpenChatStream(socket, port, "Authorization: Bearer sk-alice-secret\r\n");  // 2 of 6.
+  ASSERT_NO_FATAL_FAILURE(
+      OpenChatStream(socket, port, "Authorization: Bearer sk-alice-secret\r\n"));  // 2 of 6.
   HttpResult busy = Http(port, "POST", "/v1/chat/completions", kChat.dump(), "application/json",
                          {kAlice});  // Refused: spends nothing.
   EXPECT_EQ(busy.status, 429) << busy.body;
