@@ -4,7 +4,6 @@
 #include "gateway/server/gateway_server.h"
 
 #include <chrono>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -29,6 +28,7 @@ namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+using testing::MetricSample;
 
 struct HttpResult {
   int status = 0;
@@ -474,25 +474,13 @@ TEST_F(GatewayServerTest, ApiKeysGuardBothFrontsWithPerKeyLimits) {
   guarded.Shutdown();
 }
 
-// The value of the first sample of `name` whose labels contain every one of `labels`.
-double Sample(const std::string& metrics, const std::string& name,
-              const std::vector<std::string>& labels) {
-  std::istringstream in(metrics);
-  for (std::string line; std::getline(in, line);) {
-    if (!absl::StartsWith(line, name + "{")) continue;
-    bool all = true;
-    for (const auto& l : labels) all = all && line.find(l) != std::string::npos;
-    if (all) return std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return -1;
-}
-
 TEST_F(GatewayServerTest, MetricsCountWhatHappened) {
   const std::string before = testing::HttpGet(gateway_->metrics_port(), "/metrics");
-  const double ok = std::max(0.0, Sample(before, "sllm_http_requests_total",
-                                         {"route=\"/v1/completions\"", "status=\"200\""}));
-  const double ttft = std::max(0.0, Sample(before, "sllm_gateway_time_to_first_token_seconds_count",
-                                           {"front=\"http\"", "model=\"stories260K\""}));
+  const double ok = std::max(0.0, MetricSample(before, "sllm_http_requests_total",
+                                               {"route=\"/v1/completions\"", "status=\"200\""}));
+  const double ttft =
+      std::max(0.0, MetricSample(before, "sllm_gateway_time_to_first_token_seconds_count",
+                                 {"front=\"http\"", "model=\"stories260K\""}));
   for (int i = 0; i < 3; ++i) {
     Post("/v1/completions", {{"model", "stories260K"}, {"prompt", "Once"}, {"max_tokens", 4}});
   }
@@ -500,18 +488,22 @@ TEST_F(GatewayServerTest, MetricsCountWhatHappened) {
   // A generation thread leaves the in-flight gauge just after its reply went out.
   std::string after = testing::HttpGet(gateway_->metrics_port(), "/metrics");
   const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (Sample(after, "sllm_gateway_requests_in_flight", {"front=\"http\""}) != 0 &&
+  while (MetricSample(after, "sllm_gateway_requests_in_flight", {"front=\"http\""}) != 0 &&
          Clock::now() < deadline) {
     after = testing::HttpGet(gateway_->metrics_port(), "/metrics");
   }
-  EXPECT_EQ(Sample(after, "sllm_http_requests_total",
-                   {"route=\"/v1/completions\"", "status=\"200\""}), ok + 3);
-  EXPECT_GE(Sample(after, "sllm_http_requests_total",
-                   {"route=\"/v1/completions\"", "status=\"404\""}), 1);
-  EXPECT_EQ(Sample(after, "sllm_gateway_time_to_first_token_seconds_count",
-                   {"front=\"http\"", "model=\"stories260K\""}), ttft + 3);
-  EXPECT_EQ(Sample(after, "sllm_gateway_requests_in_flight", {"front=\"http\""}), 0);
-  EXPECT_GT(Sample(after, "sllm_gateway_routed_requests_total", {"model=\"stories260K\""}), 0);
+  EXPECT_EQ(MetricSample(after, "sllm_http_requests_total",
+                         {"route=\"/v1/completions\"", "status=\"200\""}),
+            ok + 3);
+  EXPECT_GE(MetricSample(after, "sllm_http_requests_total",
+                         {"route=\"/v1/completions\"", "status=\"404\""}),
+            1);
+  EXPECT_EQ(MetricSample(after, "sllm_gateway_time_to_first_token_seconds_count",
+                         {"front=\"http\"", "model=\"stories260K\""}),
+            ttft + 3);
+  EXPECT_EQ(MetricSample(after, "sllm_gateway_requests_in_flight", {"front=\"http\""}), 0);
+  EXPECT_GT(
+      MetricSample(after, "sllm_gateway_routed_requests_total", {"model=\"stories260K\""}), 0);
 }
 
 TEST_F(GatewayServerTest, FindsShardsThroughDns) {

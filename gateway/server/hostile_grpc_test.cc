@@ -1,6 +1,7 @@
 // Hostile input at the gRPC front door, one table (issue 8): every row is refused with its
 // named error — code, and a message naming the field, the limit and the value — and the
 // gateway still serves a normal request after it. At the end no sequence is left running.
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <string>
@@ -299,11 +300,11 @@ TEST_F(HostileInputTest, GrpcFrontRefusesEachRowByNameAndStaysHealthy) {
 
 // sllm_rpc_requests_total{rpc, code} of the gateway's gRPC front, read from /metrics.
 double RequestsCounted(int metrics_port, const std::string& rpc, const std::string& code) {
-  const std::string metrics = testing::HttpGet(metrics_port, "/metrics");
-  const std::string series = absl::StrCat("sllm_rpc_requests_total{code=\"", code, "\",rpc=\"", rpc,
-                                          "\",service=\"sllm.v1.Generation\"} ");
-  const size_t at = metrics.find(series);
-  return at == std::string::npos ? 0 : std::stod(metrics.substr(at + series.size()));
+  return std::max(0.0, testing::MetricSample(testing::HttpGet(metrics_port, "/metrics"),
+                                             "sllm_rpc_requests_total",
+                                             {absl::StrCat("code=\"", code, "\""),
+                                              absl::StrCat("rpc=\"", rpc, "\""),
+                                              "service=\"sllm.v1.Generation\""}));
 }
 
 // A request that gRPC itself would refuse (a string field that is not UTF-8) counts in

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <sstream>
 #include <vector>
 
 #include "google/protobuf/descriptor.h"
@@ -100,6 +101,18 @@ std::string ReflectionQuery(grpc::Channel& channel, const std::string& field,
   std::string text;
   pb::TextFormat::PrintToString(*response, &text);
   return text;
+}
+
+double MetricSample(const std::string& metrics, const std::string& name,
+                    const std::vector<std::string>& labels) {
+  std::istringstream in(metrics);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(name + "{", 0) != 0) continue;
+    bool all = true;
+    for (const auto& l : labels) all = all && line.find(l) != std::string::npos;
+    if (all) return std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return -1;
 }
 
 }  // namespace sllm::testing
