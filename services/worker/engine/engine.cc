@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "services/common/status_macros.h"
+#include "services/worker/kernels/blas_threads.h"
 
 namespace sllm::worker {
 
@@ -56,7 +57,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const std::string& model_
   KeepLargeAllocationsInHeap();
   std::unique_ptr<Engine> e(new Engine());
   e->options_ = options;
-  if (options.num_threads > 0) at::set_num_threads(options.num_threads);
+  if (options.num_threads > 0) {
+    at::set_num_threads(options.num_threads);
+    kernels::RequestBlasThreads(options.num_threads);
+  }
   ASSIGN_OR_RETURN(LoadedModel loaded, LoadModel(model_dir, options.model));
   e->config_ = loaded.config;
   e->eos_ids_ = EosTokenIds(loaded.config, loaded.generation_config);

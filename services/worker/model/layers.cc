@@ -125,8 +125,12 @@ at::Tensor ApplyLinear(const at::Tensor& x, const at::Tensor& weight, const at::
   // Narrow rows (k <= 1024) keep the kernel's edge up to 32 rows: libtorch's GEMM is slow
   // there (tiny's 128k x 256 head at 9+ sequences doubled the decode step).
   const int64_t max_rows = k <= 1024 ? 4 * kMaxStreamingRows : kMaxStreamingRows;
-  if (!streaming_linear_enabled || !x.is_cpu() || !(f32 || bf16) || m == 0 || m > max_rows ||
-      !weight.is_contiguous()) {
+  // float32 weights in wide rows take the kernel at any row count: it ran prefill 1.6-1.8x
+  // faster than BLIS's sgemm at 64 and 384 rows on 2048-wide layers (bench/results/
+  // RESULTS.md). Narrow rows keep BLIS there: the kernel's per-output sums cost too much.
+  const bool any_rows = f32 && k >= kWideRowFeatures;
+  if (!streaming_linear_enabled || !x.is_cpu() || !(f32 || bf16) || m == 0 ||
+      (m > max_rows && !any_rows) || !weight.is_contiguous()) {
     return at::linear(x, weight, bias).to(out_dtype);
   }
   // Decode-sized: stream the weights once through our kernel (dense_linear.h).

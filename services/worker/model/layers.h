@@ -20,6 +20,8 @@ namespace sllm::worker {
 // through libtorch's GEMM, which wins from about 16 rows on 2048-wide layers
 // (sllm-engine-micro-bench BM_DecodeStep, bench/results/RESULTS.md).
 inline constexpr int64_t kMaxStreamingRows = 8;
+// float32 layers this wide (in_features) or wider use the kernels at every row count.
+inline constexpr int64_t kWideRowFeatures = 1024;
 
 // Turns the streaming kernels off (every product through libtorch) or back on; process-wide,
 // for benchmarks that compare the two in one run (sllm-bench --kernels).
