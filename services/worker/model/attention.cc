@@ -12,6 +12,8 @@
 #include <ATen/ops/tril.h>
 #include <ATen/ops/triu.h>
 
+#include "services/worker/kernels/decode_attention.h"
+
 namespace sllm::worker {
 namespace {
 
@@ -56,15 +58,53 @@ at::Tensor PagedAttention(const at::Tensor& q, const at::Tensor& k, const at::Te
                           KVCache& cache, int64_t layer, const AttentionMetadata& metadata,
                           double scale, int64_t sliding_window) {
   cache.Write(layer, metadata.slot_mapping, k, v);
-  std::vector<at::Tensor> outputs;
-  outputs.reserve(metadata.sequences.size());
-  for (const SequenceAttention& seq : metadata.sequences) {
-    auto [keys, values] = cache.Gather(layer, seq.block_table, seq.context_len);
-    outputs.push_back(
-        AttendOne(q.narrow(0, seq.query_start, seq.num_query_tokens), keys, values, scale,
-                  sliding_window));
+  const at::Tensor& keys = cache.key(layer);
+  const at::Tensor& values = cache.value(layer);
+  const bool cpu_kernel = q.is_cpu() && keys.is_contiguous() && values.is_contiguous() &&
+                          (keys.scalar_type() == at::kFloat ||
+                           keys.scalar_type() == at::kBFloat16);
+  if (!cpu_kernel) {
+    std::vector<at::Tensor> outputs;
+    outputs.reserve(metadata.sequences.size());
+    for (const SequenceAttention& seq : metadata.sequences) {
+      auto [seq_keys, seq_values] = cache.Gather(layer, seq.block_table, seq.context_len);
+      outputs.push_back(AttendOne(q.narrow(0, seq.query_start, seq.num_query_tokens), seq_keys,
+                                  seq_values, scale, sliding_window));
+    }
+    return outputs.size() == 1 ? outputs[0] : at::cat(outputs, 0);
   }
-  return outputs.size() == 1 ? outputs[0] : at::cat(outputs, 0);
+  // On the CPU, decode tokens (one per sequence) attend straight from the cache blocks in
+  // one kernel call; prompt chunks go through AttendOne.
+  const at::Tensor q32 = q.to(at::kFloat).contiguous();
+  at::Tensor out = at::empty_like(q32);  // [T, heads, head_dim]
+  const int64_t heads = q.size(1), row = heads * q.size(2);
+  std::vector<at::Tensor> tables;  // Keeps contiguous copies alive.
+  std::vector<kernels::DecodeQuery> decode;
+  for (const SequenceAttention& seq : metadata.sequences) {
+    if (seq.num_query_tokens == 1) {
+      tables.push_back(seq.block_table.contiguous());
+      decode.push_back({q32.data_ptr<float>() + seq.query_start * row,
+                        tables.back().data_ptr<int64_t>(), seq.context_len,
+                        out.data_ptr<float>() + seq.query_start * row});
+      continue;
+    }
+    auto [seq_keys, seq_values] = cache.Gather(layer, seq.block_table, seq.context_len);
+    out.narrow(0, seq.query_start, seq.num_query_tokens)
+        .copy_(AttendOne(q32.narrow(0, seq.query_start, seq.num_query_tokens), seq_keys,
+                         seq_values, scale, sliding_window));
+  }
+  if (!decode.empty()) {
+    kernels::PagedKV kv;
+    kv.keys = keys.data_ptr();
+    kv.values = values.data_ptr();
+    kv.bfloat16 = keys.scalar_type() == at::kBFloat16;
+    kv.block_size = cache.block_size();
+    kv.kv_heads = keys.size(2);
+    kv.head_dim = keys.size(3);
+    kernels::DecodeAttention(decode.data(), static_cast<int64_t>(decode.size()), heads, kv,
+                             static_cast<float>(scale), sliding_window);
+  }
+  return out.to(q.scalar_type());
 }
 
 }  // namespace sllm::worker

@@ -4,8 +4,9 @@
 // stored q, k, v and the result is cast back to q's dtype, as fused attention kernels
 // (FlashAttention, PyTorch's SDPA) accumulate in float32. transformers' eager path instead
 // rounds the scores to the activation dtype: in bfloat16 that alone flips a tiny-llama3 greedy
-// id at a step whose float32 margin is 4.9. One sequence at a time; a batched kernel can
-// replace it behind this signature.
+// id at a step whose float32 margin is 4.9. On the CPU the decode tokens of a step (one per
+// sequence) go through kernels::DecodeAttention, which reads the cache blocks in place;
+// prompt chunks, and every sequence on CUDA, one sequence at a time through libtorch.
 #ifndef SLLM_SERVICES_WORKER_MODEL_ATTENTION_H_
 #define SLLM_SERVICES_WORKER_MODEL_ATTENTION_H_
 
