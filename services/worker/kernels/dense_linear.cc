@@ -51,6 +51,10 @@ void LinearScalar(const float* x, int64_t m, const W* w, int64_t n, int64_t k, c
 // Interleaved row streams defeat the hardware prefetcher on short rows (the 256-wide rows of
 // a small model's vocabulary projection ran at half speed without this): ask this far ahead.
 constexpr int kPrefetchBytes = 2048;
+// Each tile also starts RW new row streams, which the hardware prefetcher meets cold; so the
+// tile also fetches, at its own offsets, the rows of the tile at least this far ahead.
+// Measured (bfloat16 rows of 2048, 1 thread, 1 activation row): 14-15 -> 21-22 GB/s.
+constexpr int64_t kPrefetchTileBytes = 8192;
 
 struct F32Weights {
   using W = float;
@@ -123,10 +127,16 @@ SLLM_AVX512 void Tile(const typename P::X* x, int64_t k, const typename P::W* w,
   }
   const typename P::W* rows[RW];
   for (int r = 0; r < RW; ++r) rows[r] = w + (j0 + r) * k;
+  // Whole tiles (RW rows) between this one and the one prefetched; past the matrix's end a
+  // prefetch is only a hint.
+  const int64_t tile_bytes = RW * k * static_cast<int64_t>(sizeof(typename P::W));
+  const int64_t ahead = RW * k * std::max<int64_t>(1, (kPrefetchTileBytes + tile_bytes - 1) /
+                                                          tile_bytes);
   for (int64_t c = 0; c < k; c += P::kStep) {
     const typename P::Mask mask = P::TailMask(k - c);
     decltype(P::LoadW(rows[0], mask)) wv[RW];
     for (int r = 0; r < RW; ++r) {
+      _mm_prefetch(reinterpret_cast<const char*>(rows[r] + ahead + c), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(rows[r] + c) + kPrefetchBytes, _MM_HINT_T0);
       wv[r] = P::LoadW(rows[r] + c, mask);
     }
