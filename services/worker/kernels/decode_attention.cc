@@ -26,28 +26,49 @@ inline float Widen(uint16_t b) {
   return f;
 }
 
-// The `group` query heads of KV head `g` of one sequence: heads g * group ... in q and out.
+// What the `group` query heads of KV head `g` of one sequence attend to: the visible
+// positions start .. start + len - 1, their key and value rows, and the heads' q and out
+// (heads g * group ...).
+template <typename T>
+struct GroupView {
+  GroupView(const DecodeQuery& query, int64_t g, int64_t group, const PagedKV& kv,
+            int64_t window)
+      : query(query), kv(kv), g(g), dim(kv.head_dim),
+        start(window > 0 ? std::max<int64_t>(0, query.context_len - window) : 0),
+        len(query.context_len - start),
+        q(query.q + g * group * dim),
+        out(query.out + g * group * dim) {}
+
+  // The key / value row of visible position i (0 .. len - 1).
+  const T* key(int64_t i) const { return static_cast<const T*>(kv.keys) + Row(start + i); }
+  const T* value(int64_t i) const { return static_cast<const T*>(kv.values) + Row(start + i); }
+
+  const DecodeQuery& query;
+  const PagedKV& kv;
+  const int64_t g, dim, start, len;
+  const float* const q;
+  float* const out;
+
+ private:
+  int64_t Row(int64_t t) const {
+    const int64_t bs = kv.block_size;
+    return ((query.block_table[t / bs] * bs + t % bs) * kv.kv_heads + g) * dim;
+  }
+};
+
 // Portable: any head_dim, any CPU.
 template <typename T>
 void AttendGroup(const DecodeQuery& query, int64_t g, int64_t group, const PagedKV& kv,
                  float scale, int64_t window, std::vector<float>& scores) {
-  const int64_t dim = kv.head_dim, bs = kv.block_size;
-  const int64_t ctx = query.context_len;
-  const int64_t start = window > 0 ? std::max<int64_t>(0, ctx - window) : 0;
-  const int64_t len = ctx - start;
-  const T* keys = static_cast<const T*>(kv.keys);
-  const T* values = static_cast<const T*>(kv.values);
-  // Element offset of position t's row for KV head g.
-  auto row = [&](int64_t t) {
-    return ((query.block_table[t / bs] * bs + t % bs) * kv.kv_heads + g) * dim;
-  };
-  const float* q = query.q + g * group * dim;
-  float* out = query.out + g * group * dim;
+  const GroupView<T> v(query, g, group, kv, window);
+  const int64_t dim = v.dim, len = v.len;
+  const float* q = v.q;
+  float* out = v.out;
   scores.resize(group * len);
 
   // Scores: each key row is read once for all the group's query heads.
   for (int64_t t = 0; t < len; ++t) {
-    const T* k = keys + row(start + t);
+    const T* k = v.key(t);
     for (int64_t h = 0; h < group; ++h) {
       const float* qh = q + h * dim;
       float s = 0.0f;
@@ -72,12 +93,12 @@ void AttendGroup(const DecodeQuery& query, int64_t g, int64_t group, const Paged
   // Weighted sum of values, each value row read once.
   std::fill(out, out + group * dim, 0.0f);
   for (int64_t t = 0; t < len; ++t) {
-    const T* v = values + row(start + t);
+    const T* val = v.value(t);
     for (int64_t h = 0; h < group; ++h) {
       const float p = scores[h * len + t];
       float* oh = out + h * dim;
 #pragma omp simd
-      for (int64_t d = 0; d < dim; ++d) oh[d] += p * Widen(v[d]);
+      for (int64_t d = 0; d < dim; ++d) oh[d] += p * Widen(val[d]);
     }
   }
 }
@@ -112,22 +133,15 @@ template <typename T>
 SLLM_AVX512F void AttendGroupAvx512(const DecodeQuery& query, int64_t g, int64_t group,
                                     const PagedKV& kv, float scale, int64_t window,
                                     std::vector<float>& scores) {
-  const int64_t dim = kv.head_dim, bs = kv.block_size;
-  const int64_t ctx = query.context_len;
-  const int64_t start = window > 0 ? std::max<int64_t>(0, ctx - window) : 0;
-  const int64_t len = ctx - start;
-  const T* keys = static_cast<const T*>(kv.keys);
-  const T* values = static_cast<const T*>(kv.values);
-  auto row = [&](int64_t t) {
-    return ((query.block_table[t / bs] * bs + t % bs) * kv.kv_heads + g) * dim;
-  };
-  const float* q = query.q + g * group * dim;
-  float* out = query.out + g * group * dim;
+  const GroupView<T> v(query, g, group, kv, window);
+  const int64_t dim = v.dim, len = v.len;
+  const float* q = v.q;
+  float* out = v.out;
   const int64_t padded = (len + 15) / 16 * 16;  // Softmax runs over whole vectors.
   scores.resize(group * padded);
 
   for (int64_t t = 0; t < len; ++t) {
-    const T* k = keys + row(start + t);
+    const T* k = v.key(t);
     for (int64_t h = 0; h < group; ++h) {
       const float* qh = q + h * dim;
       __m512 acc = _mm512_mul_ps(Load16(qh), Load16(k));
@@ -156,12 +170,12 @@ SLLM_AVX512F void AttendGroupAvx512(const DecodeQuery& query, int64_t g, int64_t
   }
   std::fill(out, out + group * dim, 0.0f);
   for (int64_t t = 0; t < len; ++t) {
-    const T* v = values + row(start + t);
+    const T* val = v.value(t);
     for (int64_t h = 0; h < group; ++h) {
       const __m512 p = _mm512_set1_ps(scores[h * padded + t]);
       float* oh = out + h * dim;
       for (int64_t d = 0; d < dim; d += 16) {
-        _mm512_storeu_ps(oh + d, _mm512_fmadd_ps(p, Load16(v + d), _mm512_loadu_ps(oh + d)));
+        _mm512_storeu_ps(oh + d, _mm512_fmadd_ps(p, Load16(val + d), _mm512_loadu_ps(oh + d)));
       }
     }
   }

@@ -10,21 +10,13 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "services/worker/kernels/bf16_test_util.h"
 
 namespace sllm::worker::kernels {
 namespace {
 
-uint16_t ToBF16(float f) {  // Truncation: the test only needs some bfloat16 values.
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof(u));
-  return static_cast<uint16_t>(u >> 16);
-}
-float FromBF16(uint16_t b) {
-  const uint32_t u = uint32_t{b} << 16;
-  float f;
-  std::memcpy(&f, &u, sizeof(f));
-  return f;
-}
+using testing::FromBF16;
+using testing::ToBF16;
 
 constexpr int64_t kBlockSize = 4;
 constexpr int64_t kNumBlocks = 40;

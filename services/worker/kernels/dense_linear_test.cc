@@ -7,22 +7,13 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "services/worker/kernels/bf16_test_util.h"
 
 namespace sllm::worker::kernels {
 namespace {
 
-uint16_t ToBF16(float f) {  // Truncation is enough for test weights.
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof(bits));
-  return static_cast<uint16_t>(bits >> 16);
-}
-
-float FromBF16(uint16_t b) {
-  const uint32_t bits = uint32_t{b} << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
+using testing::FromBF16;
+using testing::ToBF16;
 
 struct Problem {
   std::vector<float> x, w, bias;
