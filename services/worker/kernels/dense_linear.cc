@@ -55,6 +55,8 @@ constexpr int kPrefetchBytes = 2048;
 // tile also fetches, at its own offsets, the rows of the tile at least this far ahead.
 // Measured (bfloat16 rows of 2048, 1 thread, 1 activation row): 14-15 -> 21-22 GB/s.
 constexpr int64_t kPrefetchTileBytes = 8192;
+// Weight rows at most this long count as short (the 256-wide layers of small models).
+constexpr int64_t kShortRow = 512;
 
 struct F32Weights {
   using W = float;
@@ -145,11 +147,13 @@ SLLM_AVX512 void Tile(const typename P::X* x, int64_t k, const typename P::W* w,
       for (int r = 0; r < RW; ++r) acc[i][r] = P::Madd(acc[i][r], xv, wv[r]);
     }
   }
-  if constexpr (RW == 4) {
-    const __m128 b = bias != nullptr ? _mm_loadu_ps(bias + j0) : _mm_setzero_ps();
-    for (int i = 0; i < RX; ++i) {
-      _mm_storeu_ps(y + i * n + j0,
-                    _mm_add_ps(Sum4(acc[i][0], acc[i][1], acc[i][2], acc[i][3]), b));
+  if constexpr (RW % 4 == 0) {
+    for (int r = 0; r < RW; r += 4) {
+      const __m128 b = bias != nullptr ? _mm_loadu_ps(bias + j0 + r) : _mm_setzero_ps();
+      for (int i = 0; i < RX; ++i) {
+        _mm_storeu_ps(y + i * n + j0 + r,
+                      _mm_add_ps(Sum4(acc[i][r], acc[i][r + 1], acc[i][r + 2], acc[i][r + 3]), b));
+      }
     }
     return;
   }
@@ -179,6 +183,17 @@ SLLM_AVX512 void RowBlock(const typename P::X* x, int64_t m, int64_t k, const ty
 template <typename P>
 SLLM_AVX512 void LinearAvx512(const typename P::X* x, int64_t m, const typename P::W* w,
                               int64_t n, int64_t k, const float* bias, float* y) {
+  if (m == 1 && k <= kShortRow) {
+    // One activation row over short weight rows: 16 rows a tile, so that each tile's fixed
+    // cost (reductions, stores, the start of new streams) is spread over 16 rows. Measured
+    // (128256 x 256, 1 thread, weights from DRAM): 17 -> 20 GB/s in float32 and bfloat16.
+    constexpr int64_t kRows = 16;
+    const int64_t blocks = n / kRows;
+#pragma omp parallel for schedule(static) if (n * k >= kParallelMinWeights)
+    for (int64_t b = 0; b < blocks; ++b) Tile<P, kRows, 1>(x, k, w, b * kRows, n, bias, y);
+    for (int64_t j = blocks * kRows; j < n; ++j) RowBlock<P, 1>(x, m, k, w, j, n, bias, y);
+    return;
+  }
   constexpr int64_t kRows = 4;
   const int64_t blocks = n / kRows;
 #pragma omp parallel for schedule(static) if (n * k >= kParallelMinWeights)

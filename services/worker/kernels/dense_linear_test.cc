@@ -69,12 +69,13 @@ TEST_P(DenseLinearTest, MatchesDoubleReferenceF32AndBF16) {
 }
 
 // m covers every activation tile (1..4 rows and their remainders), n every weight-row
-// remainder, k whole and partial 16-lane vectors.
+// remainder (of 4-row tiles, and of the 16-row tiles one row takes over short weight rows),
+// k whole and partial 16-lane vectors, short rows and long ones.
 INSTANTIATE_TEST_SUITE_P(
     Shapes, DenseLinearTest,
-    ::testing::Combine(::testing::Values(1, 2, 3, 4, 5, 9, 17), ::testing::Values(1, 4, 7, 66),
-                       ::testing::Values(1, 16, 33, 256), ::testing::Values(Isa::kScalar, Isa::kAvx512,
-                                                                            Isa::kAvx512Bf16)));
+    ::testing::Combine(::testing::Values(1, 2, 3, 4, 5, 9, 17),
+                       ::testing::Values(1, 4, 7, 37, 66), ::testing::Values(1, 16, 33, 256, 520),
+                       ::testing::Values(Isa::kScalar, Isa::kAvx512, Isa::kAvx512Bf16)));
 
 TEST(DenseLinearTest, LargeMatrixIsSplitAcrossThreadsWithTheSameResult) {
   const Problem p = Make(2, 4099, 256, 3);
