@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <vector>
 
 #include <immintrin.h>
+
+#include "services/worker/kernels/bf16.h"
 
 // GCC 12's _mm512_reduce_*_ps expand through _mm512_undefined_ps: a false "used
 // uninitialized" warning at every call site.
@@ -16,15 +17,8 @@
 namespace sllm::worker::kernels {
 namespace {
 
-bool force_portable_attention = false;
-
 inline float Widen(float v) { return v; }
-inline float Widen(uint16_t b) {
-  const uint32_t bits = uint32_t{b} << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
+inline float Widen(uint16_t b) { return WidenBF16(b); }
 
 // What the `group` query heads of KV head `g` of one sequence attend to: the visible
 // positions start .. start + len - 1, their key and value rows, and the heads' q and out
@@ -184,10 +178,10 @@ SLLM_AVX512F void AttendGroupAvx512(const DecodeQuery& query, int64_t g, int64_t
 }  // namespace
 
 void DecodeAttention(const DecodeQuery* queries, int64_t num_queries, int64_t heads,
-                     const PagedKV& kv, float scale, int64_t window) {
+                     const PagedKV& kv, float scale, int64_t window, Isa isa) {
   const int64_t group = heads / kv.kv_heads;
-  static const bool has_avx512 = __builtin_cpu_supports("avx512f");
-  const bool avx512 = has_avx512 && kv.head_dim % 16 == 0 && !force_portable_attention;
+  if (isa == Isa::kAuto) isa = BestIsa();
+  const bool avx512 = isa != Isa::kScalar && kv.head_dim % 16 == 0;
   const int64_t tasks = num_queries * kv.kv_heads;
   int64_t work = 0;  // Key and value elements read: one thread below ~64k.
   for (int64_t i = 0; i < num_queries; ++i) work += queries[i].context_len;
@@ -211,7 +205,5 @@ void DecodeAttention(const DecodeQuery* queries, int64_t num_queries, int64_t he
     }
   }
 }
-
-void SetPortableDecodeAttention(bool portable) { force_portable_attention = portable; }
 
 }  // namespace sllm::worker::kernels

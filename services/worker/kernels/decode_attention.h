@@ -12,6 +12,8 @@
 
 #include <cstdint>
 
+#include "services/worker/kernels/isa.h"
+
 namespace sllm::worker::kernels {
 
 // One layer of the cache: keys and values [num_blocks, block_size, kv_heads, head_dim],
@@ -36,12 +38,10 @@ struct DecodeQuery {
 };
 
 // out = softmax(scale * q k^T) v for every query. With `window` W > 0 a query at position p
-// sees keys p - W + 1 .. p; 0 is full causal attention. heads % kv.kv_heads == 0.
+// sees keys p - W + 1 .. p; 0 is full causal attention. heads % kv.kv_heads == 0. Any AVX-512
+// `isa` runs the AVX-512 code where head_dim is a multiple of 16; otherwise portable code.
 void DecodeAttention(const DecodeQuery* queries, int64_t num_queries, int64_t heads,
-                     const PagedKV& kv, float scale, int64_t window);
-
-// Tests: true runs the portable code even where AVX-512 is available (not thread-safe).
-void SetPortableDecodeAttention(bool portable);
+                     const PagedKV& kv, float scale, int64_t window, Isa isa = Isa::kAuto);
 
 }  // namespace sllm::worker::kernels
 

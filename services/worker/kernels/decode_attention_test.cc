@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <numeric>
 #include <random>
 #include <tuple>
@@ -10,12 +9,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "services/worker/kernels/bf16.h"
 #include "services/worker/kernels/bf16_test_util.h"
 
 namespace sllm::worker::kernels {
 namespace {
 
-using testing::FromBF16;
 using testing::ToBF16;
 
 constexpr int64_t kBlockSize = 4;
@@ -38,8 +37,8 @@ struct Fixture {
     for (int64_t i = 0; i < cache; ++i) {
       keys16.push_back(ToBF16(normal(rng)));
       values16.push_back(ToBF16(normal(rng)));
-      keys.push_back(FromBF16(keys16.back()));
-      values.push_back(FromBF16(values16.back()));
+      keys.push_back(WidenBF16(keys16.back()));
+      values.push_back(WidenBF16(values16.back()));
     }
     std::vector<int64_t> blocks(kNumBlocks);
     std::iota(blocks.begin(), blocks.end(), 0);
@@ -74,7 +73,7 @@ struct Fixture {
     return out;
   }
 
-  std::vector<float> Run(bool bf16, float scale, int64_t window) const {
+  std::vector<float> Run(bool bf16, float scale, int64_t window, Isa isa = Isa::kAuto) const {
     PagedKV kv;
     kv.keys = bf16 ? static_cast<const void*>(keys16.data()) : keys.data();
     kv.values = bf16 ? static_cast<const void*>(values16.data()) : values.data();
@@ -89,7 +88,7 @@ struct Fixture {
                          out.data() + s * heads * dim});
     }
     DecodeAttention(queries.data(), static_cast<int64_t>(queries.size()), heads, kv, scale,
-                    window);
+                    window, isa);
     return out;
   }
 };
@@ -103,13 +102,11 @@ TEST_P(DecodeAttentionTest, MatchesFloat64AttentionOverThePagedContext) {
   // Contexts: a single token, block-aligned, partial last blocks, longer than the window.
   const Fixture f(heads, kv_heads, dim, {1, 4, 7, 33, 64});
   const double scale = 1.0 / std::sqrt(double(dim));
-  for (const auto& [bf16, portable] : {std::pair(false, false), std::pair(true, false),
-                                       std::pair(false, true), std::pair(true, true)}) {
+  for (const auto& [bf16, isa] : {std::pair(false, Isa::kAuto), std::pair(true, Isa::kAuto),
+                                  std::pair(false, Isa::kScalar), std::pair(true, Isa::kScalar)}) {
     SCOPED_TRACE(::testing::Message() << (bf16 ? "bfloat16" : "float32") << " cache, "
-                                      << (portable ? "portable code" : "best ISA"));
-    SetPortableDecodeAttention(portable);
-    const std::vector<float> out = f.Run(bf16, static_cast<float>(scale), window);
-    SetPortableDecodeAttention(false);
+                                      << (isa == Isa::kScalar ? "portable code" : "best ISA"));
+    const std::vector<float> out = f.Run(bf16, static_cast<float>(scale), window, isa);
     for (size_t s = 0; s < f.lens.size(); ++s) {
       for (int64_t h = 0; h < heads; ++h) {
         for (int64_t d = 0; d < dim; ++d) {

@@ -11,18 +11,13 @@
 #include <cstring>
 #include <vector>
 
+#include "services/worker/kernels/bf16.h"
+
 namespace sllm::worker::kernels {
 namespace {
 
 // Below this many weight elements one thread is faster than waking the pool.
 constexpr int64_t kParallelMinWeights = int64_t{1} << 16;
-
-float WidenBF16(uint16_t b) {
-  const uint32_t bits = uint32_t{b} << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
 
 float Load(const float* w, int64_t i) { return w[i]; }
 float Load(const uint16_t* w, int64_t i) { return WidenBF16(w[i]); }
@@ -211,17 +206,6 @@ uint16_t RoundToBF16(float f) {
 }
 
 }  // namespace
-
-Isa BestIsa() {
-  static const Isa best = [] {
-    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
-        !__builtin_cpu_supports("avx512vl")) {
-      return Isa::kScalar;
-    }
-    return __builtin_cpu_supports("avx512bf16") ? Isa::kAvx512Bf16 : Isa::kAvx512;
-  }();
-  return best;
-}
 
 void LinearF32(const float* x, int64_t m, const float* w, int64_t n, int64_t k,
                const float* bias, float* y, Isa isa) {

@@ -13,15 +13,9 @@
 
 #include <cstdint>
 
+#include "services/worker/kernels/isa.h"
+
 namespace sllm::worker::kernels {
-
-// Which instruction set the kernels use; kAuto picks the best this CPU has. kAvx512Bf16
-// (Zen 4, Sapphire Rapids) multiplies bfloat16 weights by activations rounded to bfloat16
-// with VDPBF16PS; kAvx512 widens bfloat16 weights to float32.
-enum class Isa { kAuto, kScalar, kAvx512, kAvx512Bf16 };
-
-// The ISA kAuto resolves to on this CPU.
-Isa BestIsa();
 
 // y[m, n] = x[m, k] W[n, k]^T + bias[n] (bias may be null). Any k >= 1; m >= 1.
 void LinearF32(const float* x, int64_t m, const float* w, int64_t n, int64_t k,

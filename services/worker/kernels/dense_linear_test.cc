@@ -1,18 +1,17 @@
 #include "services/worker/kernels/dense_linear.h"
 
 #include <cmath>
-#include <cstring>
 #include <random>
 #include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "services/worker/kernels/bf16.h"
 #include "services/worker/kernels/bf16_test_util.h"
 
 namespace sllm::worker::kernels {
 namespace {
 
-using testing::FromBF16;
 using testing::ToBF16;
 
 struct Problem {
@@ -27,10 +26,10 @@ Problem Make(int64_t m, int64_t n, int64_t k, uint32_t seed) {
   Problem p{{}, {}, {}, {}, m, n, k};
   // Activations are bfloat16 values (as in bfloat16 serving), so that the VDPBF16PS path,
   // which rounds them to bfloat16, computes the same products.
-  for (int64_t i = 0; i < m * k; ++i) p.x.push_back(FromBF16(ToBF16(u(rng))));
+  for (int64_t i = 0; i < m * k; ++i) p.x.push_back(WidenBF16(ToBF16(u(rng))));
   for (int64_t i = 0; i < n * k; ++i) {
     p.w16.push_back(ToBF16(u(rng)));
-    p.w.push_back(FromBF16(p.w16.back()));  // Same values in both dtypes.
+    p.w.push_back(WidenBF16(p.w16.back()));  // Same values in both dtypes.
   }
   for (int64_t j = 0; j < n; ++j) p.bias.push_back(u(rng));
   return p;
