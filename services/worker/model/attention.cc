@@ -60,28 +60,18 @@ at::Tensor PagedAttention(const at::Tensor& q, const at::Tensor& k, const at::Te
   cache.Write(layer, metadata.slot_mapping, k, v);
   const at::Tensor& keys = cache.key(layer);
   const at::Tensor& values = cache.value(layer);
+  // On the CPU, decode tokens (one per sequence) attend straight from the cache blocks in
+  // one kernel call; prompt chunks, and every sequence on CUDA, go through AttendOne.
   const bool cpu_kernel = q.is_cpu() && keys.is_contiguous() && values.is_contiguous() &&
                           (keys.scalar_type() == at::kFloat ||
                            keys.scalar_type() == at::kBFloat16);
-  if (!cpu_kernel) {
-    std::vector<at::Tensor> outputs;
-    outputs.reserve(metadata.sequences.size());
-    for (const SequenceAttention& seq : metadata.sequences) {
-      auto [seq_keys, seq_values] = cache.Gather(layer, seq.block_table, seq.context_len);
-      outputs.push_back(AttendOne(q.narrow(0, seq.query_start, seq.num_query_tokens), seq_keys,
-                                  seq_values, scale, sliding_window));
-    }
-    return outputs.size() == 1 ? outputs[0] : at::cat(outputs, 0);
-  }
-  // On the CPU, decode tokens (one per sequence) attend straight from the cache blocks in
-  // one kernel call; prompt chunks go through AttendOne.
   const at::Tensor q32 = q.to(at::kFloat).contiguous();
   at::Tensor out = at::empty_like(q32);  // [T, heads, head_dim]
   const int64_t heads = q.size(1), row = heads * q.size(2);
   std::vector<at::Tensor> tables;  // Keeps contiguous copies alive.
   std::vector<kernels::DecodeQuery> decode;
   for (const SequenceAttention& seq : metadata.sequences) {
-    if (seq.num_query_tokens == 1) {
+    if (cpu_kernel && seq.num_query_tokens == 1) {
       tables.push_back(seq.block_table.contiguous());
       decode.push_back({q32.data_ptr<float>() + seq.query_start * row,
                         tables.back().data_ptr<int64_t>(), seq.context_len,
