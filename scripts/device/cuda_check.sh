@@ -23,11 +23,16 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLLM_WORKER_O
   -DCMAKE_PREFIX_PATH="$torch_prefix;$prefix/usr" -DCMAKE_CUDA_ARCHITECTURES=90 \
   -DTORCH_CUDA_ARCH_LIST=9.0 2>&1 | tail -n 15
 cmake --build "$build" -j "$(nproc)" --target sllm_worker_llama_test sllm_worker_engine_test \
+  sllm_worker_model_test sllm_worker_kernels_test \
   2>&1 | tee "$out/build.log" | grep -E "error|warning: unused|FAILED|Linking" | tail -n 40
 cd "$build"
 status=0
 ./bin/sllm_worker_llama_test --gtest_filter='LlamaCuda*' 2>&1 | tee "$out/llama_cuda_test.log" || status=1
 SLLM_TEST_DEVICE=cuda:0 ./bin/sllm_worker_engine_test 2>&1 | tee "$out/engine_cuda_test.log" || status=1
-# The CPU tests of the same binaries, against libtorch 2.x.
+# The CPU tests of the same binaries, against libtorch 2.x and this machine's processor.
 ./bin/sllm_worker_llama_test --gtest_filter='-LlamaCuda*' 2>&1 | tail -n 3 | tee -a "$out/llama_cuda_test.log" || status=1
+for t in sllm_worker_model_test sllm_worker_kernels_test; do
+  ./bin/$t > "$out/$t.log" 2>&1 || status=1
+  tail -n 3 "$out/$t.log"
+done
 exit $status
