@@ -11,6 +11,7 @@
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "services/common/flags.h"
+#include "services/common/server.h"
 
 DEFINE_string(tokenizer, "127.0.0.1:50051", "Tokenizer service address");
 DEFINE_string(workers, "", "Worker shard addresses, comma-separated");
@@ -41,6 +42,7 @@ DEFINE_string(upstream_tls_server_name, "",
               "(e.g. when shards are found by IP through --workers_dns)");
 
 int main(int argc, char** argv) {
+  sllm::ConfigureServerProcess();
   sllm::SetServerFlagDefaults(/*port=*/50050, /*metrics_port=*/9090);
   gflags::SetUsageMessage(
       "sllm-gateway --tokenizer HOST:PORT (--workers HOST:PORT[,...] | --workers_dns HOST:PORT)");

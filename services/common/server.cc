@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "glog/logging.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -78,6 +79,10 @@ void StopExposer(std::unique_ptr<prometheus::Exposer> exposer, const std::string
 }
 
 }  // namespace
+
+void ConfigureServerProcess() {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+}
 
 ServiceRunner::ServiceRunner(ServerOptions options)
     : options_(std::move(options)),

@@ -15,6 +15,7 @@ DEFINE_string(models, "",
               "folder's tokenizer_config.json chat_template (e.g. for models without one)");
 
 int main(int argc, char** argv) {
+  sllm::ConfigureServerProcess();
   sllm::SetServerFlagDefaults(/*port=*/50051, /*metrics_port=*/9091);
   gflags::SetUsageMessage("sllm-tokenizer-server --models NAME=DIR[:template=FILE][,NAME=DIR...]");
   gflags::ParseCommandLineFlags(&argc, &argv, true);

@@ -35,6 +35,7 @@ DEFINE_string(test_stall_file, "",
               "step loop, for fault tests)");
 
 int main(int argc, char** argv) {
+  sllm::ConfigureServerProcess();
   sllm::SetServerFlagDefaults(/*port=*/50061, /*metrics_port=*/9092);
   gflags::SetUsageMessage("sllm-worker-server --models NAME=DIR[,NAME=DIR...]");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
