@@ -2,6 +2,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/core/worker_stream.h"
 #include "gateway/streaming/stop_matcher.h"
 #include "gateway/validation/error_mapping.h"
 #include "services/common/grpc_status.h"
@@ -9,6 +10,9 @@
 
 namespace sllm::gateway {
 namespace {
+
+// The most worker messages one relayed chunk merges (see WorkerStream).
+constexpr size_t kMaxRelayBatch = 64;
 
 // Identifies the leading prompt blocks for routing affinity.
 uint64_t PrefixHash(const std::vector<uint32_t>& ids) {
@@ -113,8 +117,8 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
       continue;
     }
     grpc::ClientContext* wctx = call.NewContext();
-    auto reader = stub->Generate(wctx, wreq);
-    // Detokenize through the tokenizer service, one request per worker message.
+    WorkerStream reader(*stub, wctx, wreq);
+    // Detokenize through the tokenizer service, one request per batch of worker messages.
     grpc::ClientContext* dctx = call.NewContext();
     auto detok = tokenizer_->DecodeStream(dctx);
     v1::DecodeStreamRequest start;
@@ -123,9 +127,12 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
         r.params.has_skip_special_tokens() ? r.params.skip_special_tokens() : true);
     StopMatcher matcher({r.params.stop().begin(), r.params.stop().end()},
                         r.params.include_stop_str_in_output());
+    // Stop strings are matched on a batch's text, so a request with any takes its tokens one
+    // message at a time: the chunk that ends it then holds the tokens up to the match only.
+    const size_t max_batch = r.params.stop().empty() ? kMaxRelayBatch : 1;
     bool first_request = true, produced = false, finished = false, client_gone = false;
     v1::WorkerGenerateResponse msg;
-    while (!finished && reader->Read(&msg)) {
+    while (!finished && reader.Next(&msg, max_batch)) {
       v1::DecodeStreamRequest dreq = first_request ? start : v1::DecodeStreamRequest();
       first_request = false;
       dreq.mutable_ids()->CopyFrom(msg.token_ids());
@@ -174,7 +181,7 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
       }
     }
     dctx->TryCancel();
-    const grpc::Status st = reader->Finish();
+    const grpc::Status st = reader.Finish();
     shards_.router().Release(shard, charge);
     if (finished || client_gone) return absl::OkStatus();
     if (call.cancelled()) return call.Interruption();

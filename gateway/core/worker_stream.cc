@@ -1,0 +1,71 @@
+#include "gateway/core/worker_stream.h"
+
+#include <utility>
+
+#include "glog/logging.h"
+
+namespace sllm::gateway {
+
+WorkerStream::WorkerStream(v1::WorkerService::Stub& stub, grpc::ClientContext* context,
+                           const v1::WorkerGenerateRequest& request)
+    : context_(context) {
+  stub.async()->Generate(context, &request, this);
+  StartRead(&incoming_);
+  StartCall();
+}
+
+WorkerStream::~WorkerStream() {
+  context_->TryCancel();  // A no-op once the call has ended.
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait(lock, [this] { return done_; });
+}
+
+bool WorkerStream::Next(v1::WorkerGenerateResponse* out, size_t max_messages) {
+  CHECK_GE(max_messages, 1u);
+  out->Clear();
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait(lock, [this] { return !arrived_.empty() || reads_done_; });
+  if (arrived_.empty()) return false;
+  *out = std::move(arrived_.front());
+  arrived_.pop_front();
+  // Repeated fields append; the finish fields are set on the last message only, and a
+  // message's unset fields leave the merged ones alone.
+  for (size_t n = 1; n < max_messages && !arrived_.empty(); ++n) {
+    out->MergeFrom(arrived_.front());
+    arrived_.pop_front();
+  }
+  return true;
+}
+
+grpc::Status WorkerStream::Finish() {
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait(lock, [this] { return done_; });
+  return status_;
+}
+
+void WorkerStream::OnReadDone(bool ok) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ok) {
+      arrived_.push_back(std::move(incoming_));
+    } else {
+      reads_done_ = true;
+    }
+  }
+  changed_.notify_all();
+  if (ok) {
+    incoming_.Clear();
+    StartRead(&incoming_);
+  }
+}
+
+void WorkerStream::OnDone(const grpc::Status& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  reads_done_ = true;
+  done_ = true;
+  status_ = status;
+  // Under the lock: once it is released the destructor may run.
+  changed_.notify_all();
+}
+
+}  // namespace sllm::gateway

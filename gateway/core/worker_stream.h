@@ -1,0 +1,58 @@
+// A worker shard's Generate stream, read ahead. gRPC's callback API reads each message as it
+// arrives, whatever the consumer is doing, and the consumer takes every message that has
+// arrived since it last looked, merged into one. A request's relay (detokenize, match stop
+// strings, write to the client) then runs once per batch of tokens rather than once per token
+// when it falls behind the worker, so a loaded gateway spends less per token instead of
+// building a backlog; when it keeps up, each batch is one token and nothing waits longer.
+#ifndef SLLM_GATEWAY_CORE_WORKER_STREAM_H_
+#define SLLM_GATEWAY_CORE_WORKER_STREAM_H_
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+
+#include "grpcpp/client_context.h"
+#include "grpcpp/support/client_callback.h"
+#include "grpcpp/support/status.h"
+#include "sllm/v1/worker.grpc.pb.h"
+
+namespace sllm::gateway {
+
+class WorkerStream final : public grpc::ClientReadReactor<v1::WorkerGenerateResponse> {
+ public:
+  // Starts the call; `context` must outlive this object.
+  WorkerStream(v1::WorkerService::Stub& stub, grpc::ClientContext* context,
+               const v1::WorkerGenerateRequest& request);
+  // Cancels the call if it is still running and waits until gRPC is done with it.
+  ~WorkerStream() override;
+
+  WorkerStream(const WorkerStream&) = delete;
+  WorkerStream& operator=(const WorkerStream&) = delete;
+
+  // Waits for a message, then takes up to `max_messages` (≥ 1) of those that have arrived,
+  // merged in order into `*out`: token ids and logprobs concatenated, the finish fields of the
+  // last. False once the stream has ended and every message was taken.
+  bool Next(v1::WorkerGenerateResponse* out, size_t max_messages);
+
+  // Waits until the call has ended and returns its status.
+  grpc::Status Finish();
+
+  // grpc::ClientReadReactor.
+  void OnReadDone(bool ok) override;
+  void OnDone(const grpc::Status& status) override;
+
+ private:
+  grpc::ClientContext* const context_;
+  v1::WorkerGenerateResponse incoming_;  // Owned by the read in flight.
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<v1::WorkerGenerateResponse> arrived_;  // Guarded by mu_.
+  bool reads_done_ = false;                          // Guarded by mu_.
+  bool done_ = false;                                // Guarded by mu_.
+  grpc::Status status_;                              // Guarded by mu_; set with done_.
+};
+
+}  // namespace sllm::gateway
+
+#endif  // SLLM_GATEWAY_CORE_WORKER_STREAM_H_
