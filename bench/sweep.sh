@@ -12,7 +12,7 @@
 #
 # --worker-only starts just sllm-worker-server (for models without a tokenizer, such as the
 # synthetic ones of sllm-make-model) and runs the worker target alone with token-id prompts;
-# --dtype (float32, bfloat16) applies there only: `sllm up` serves float32.
+# --dtype (float32, bfloat16, float16) is the worker's serving dtype either way.
 # With a tokenizer.json in the model folder, gateway requests carry text of exactly
 # --prompt-len tokens (so the gateway's tokenization is measured) and the worker gets the same
 # ids; each point uses its own seed, so no point is served from the prefix cache of another.
@@ -59,10 +59,6 @@ bin=$build/bin
 for b in sllm sllm-loadgen sllm-worker-server; do
   [ -x "$bin/$b" ] || { echo "sweep.sh: $bin/$b is not built" >&2; exit 1; }
 done
-if [ "$worker_only" = 0 ] && [ "$dtype" != float32 ]; then
-  echo "sweep.sh: --dtype $dtype needs --worker-only (sllm up serves float32)" >&2
-  exit 2
-fi
 if [ "$worker_only" = 0 ] && [ ! -f "$model/tokenizer.json" ]; then
   echo "sweep.sh: $model has no tokenizer.json, so the gateway cannot serve it; use --worker-only" >&2
   exit 2
@@ -104,7 +100,8 @@ if [ "$worker_only" = 1 ]; then
     sleep 0.5
   done
 else
-  "$bin/sllm" up --model "$model" --workers 1 > "$log/cluster.out" 2> "$log/cluster.err" &
+  "$bin/sllm" up --model "$model" --workers 1 --dtype "$dtype" > "$log/cluster.out" \
+    2> "$log/cluster.err" &
   pid=$!
   for _ in $(seq 1 600); do
     grep -q "Ctrl-C stops" "$log/cluster.out" && break

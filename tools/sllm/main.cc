@@ -28,6 +28,9 @@ DEFINE_string(model, "",
               "bundled stories260K); "
               "generate/chat: model name");
 DEFINE_int32(workers, 2, "up: worker shards");
+DEFINE_string(dtype, "",
+              "up: the worker shards' serving dtype (float32, bfloat16 or float16; empty: the "
+              "worker's default, float32)");
 DEFINE_int32(grpc_port, 0, "up: gateway gRPC port (0: a free one)");
 DEFINE_int32(http_port, 0, "up: gateway OpenAI HTTP port (0: a free one, -1: off)");
 DEFINE_string(target, "127.0.0.1:50050", "generate/chat: gateway address");
@@ -182,6 +185,14 @@ int Up() {
         absl::StrCat(sllm::hub::DefaultModelName(std::string(m)), "=", *dir));
   }
   options.workers = FLAGS_workers;
+  if (!FLAGS_dtype.empty()) {
+    if (FLAGS_dtype != "float32" && FLAGS_dtype != "bfloat16" && FLAGS_dtype != "float16") {
+      std::cerr << "sllm up: --dtype must be float32, bfloat16 or float16, got '" << FLAGS_dtype
+                << "'\n";
+      return 2;
+    }
+    options.worker_args.push_back("--dtype=" + FLAGS_dtype);
+  }
   options.grpc_port = FLAGS_grpc_port;
   options.http_port = FLAGS_http_port;
   if (options.workers < 1) {
@@ -238,8 +249,8 @@ int main(int argc, char** argv) {
   if (cmd == "up") return Up();
   if (cmd == "generate" && argc > 2) return Generate(argv[2]);
   if (cmd == "chat") return Chat();
-  std::cerr << "usage: sllm up [--model DIR[,DIR...]] [--workers N] [--grpc-port P] "
-               "[--http-port P]\n"
+  std::cerr << "usage: sllm up [--model DIR[,DIR...]] [--workers N] [--dtype D] "
+               "[--grpc-port P] [--http-port P]\n"
                "       sllm generate [--target HOST:PORT] --model NAME [--json] \"prompt\"\n"
                "       sllm chat [--target HOST:PORT] --model NAME\n";
   return 2;
