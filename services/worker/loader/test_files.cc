@@ -1,5 +1,7 @@
 #include "services/worker/loader/test_files.h"
 
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <cstring>
@@ -18,8 +20,12 @@ ScratchDir::ScratchDir() {
 }
 
 ScratchDir::~ScratchDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
+  // nftw rather than std::filesystem::remove_all: PyTorch's libtorch.so (2.11 wheels) exports
+  // its own std::filesystem symbols, and its remove_all crashes the device check's tests.
+  ::nftw(
+      path_.c_str(),
+      [](const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }, 16,
+      FTW_DEPTH | FTW_PHYS);
 }
 
 std::string ScratchDir::Write(std::string_view name, std::string_view bytes) const {
