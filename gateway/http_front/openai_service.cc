@@ -223,20 +223,18 @@ void OpenAiService::Generate(std::shared_ptr<http::HttpExchange> ex, const std::
     std::lock_guard<std::mutex> lock(mu_);
     ++running_;
   }
-  try {
-    std::thread([this, ex, reply, api]() mutable {
-      RunGeneration(std::move(ex), std::move(reply), api);
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--running_ == 0) idle_.notify_all();
-    }).detach();
-  } catch (const std::system_error& e) {
+  const absl::Status started = threads_.Run([this, ex, reply, api]() mutable {
+    RunGeneration(std::move(ex), std::move(reply), api);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--running_ == 0) idle_.notify_all();
+  });
+  if (!started.ok()) {
     // Out of threads (ulimit -u, memory): refuse this request, keep serving the others.
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (--running_ == 0) idle_.notify_all();
     }
-    reply->Error(*ex, OverloadedError(absl::StrCat("the gateway cannot start another request "
-                                                   "thread (", e.what(), ")"),
+    reply->Error(*ex, OverloadedError(absl::StrCat("the gateway ", started.message()),
                                       /*retry_after_seconds=*/1));
   }
 }

@@ -6,8 +6,8 @@
 // against the key's rate and in-flight limits (429 + Retry-After); /health and /ready stay open
 // for probes.
 // Errors use the one mapping table (error_mapping.h) and OpenAI's error body. A generation runs
-// on a thread of its own (the pipeline's calls block); the HTTP connection stays on the
-// event loop. A client that disconnects cancels its request on every hop; a request's deadline
+// on a thread of its own (the pipeline's calls block), kept for later requests (ThreadCache);
+// the HTTP connection stays on the event loop. A client that disconnects cancels its request on every hop; a request's deadline
 // is the server's request timeout or the client's `X-Request-Timeout` / `X-Stainless-Timeout`
 // header (seconds), whichever is shorter, and ends in 504.
 #ifndef SLLM_GATEWAY_HTTP_FRONT_OPENAI_SERVICE_H_
@@ -27,6 +27,7 @@
 #include "gateway/core/pipeline.h"
 #include "gateway/http/http_server.h"
 #include "gateway/http_front/openai_request.h"
+#include "gateway/http_front/thread_cache.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/histogram.h"
@@ -78,7 +79,9 @@ class OpenAiService {
 
   mutable std::mutex mu_;
   std::condition_variable idle_;
-  int running_ = 0;  // Guarded by mu_: generation threads alive.
+  int running_ = 0;  // Guarded by mu_: generations running.
+  // Last: its destructor waits for the generations, which use the members above.
+  ThreadCache threads_;
 };
 
 }  // namespace sllm::gateway
