@@ -4,6 +4,8 @@
 // strings, write to the client) then runs once per batch of tokens rather than once per token
 // when it falls behind the worker, so a loaded gateway spends less per token instead of
 // building a backlog; when it keeps up, each batch is one token and nothing waits longer.
+// Reading ahead does not slow the worker down for a slow client: what waits is held here,
+// at most the request's max_new_tokens messages.
 #ifndef SLLM_GATEWAY_CORE_WORKER_STREAM_H_
 #define SLLM_GATEWAY_CORE_WORKER_STREAM_H_
 
@@ -31,8 +33,9 @@ class WorkerStream final : public grpc::ClientReadReactor<v1::WorkerGenerateResp
   WorkerStream& operator=(const WorkerStream&) = delete;
 
   // Waits for a message, then takes up to `max_messages` (≥ 1) of those that have arrived,
-  // merged in order into `*out`: token ids and logprobs concatenated, the finish fields of the
-  // last. False once the stream has ended and every message was taken.
+  // merged in order into `*out`: token ids and logprobs concatenated, step times added up,
+  // the finish fields of the last. False once the stream has ended and every message was
+  // taken.
   bool Next(v1::WorkerGenerateResponse* out, size_t max_messages);
 
   // Waits until the call has ended and returns its status.

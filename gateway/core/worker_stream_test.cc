@@ -52,6 +52,7 @@ class ScriptedWorker final : public v1::WorkerService::Service {
         msg.mutable_logprobs(0)->set_logprob(-0.5f * i);
       }
       if (i == 1) msg.mutable_timings()->set_time_to_first_token_us(7);
+      msg.mutable_timings()->set_step_us(10 * i);
       if (i == tokens && end.ok()) {
         msg.set_finish_reason(v1::FINISH_REASON_STOP);
         msg.set_stop_token_id(i);
@@ -85,7 +86,7 @@ class WorkerStreamTest : public ::testing::Test {
 
 TEST_F(WorkerStreamTest, MergesEveryMessageThatHasArrived) {
   request_.mutable_logprobs()->set_enabled(true);
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   grpc::ClientContext ctx;
   WorkerStream stream(*stub_, &ctx, request_);
   ASSERT_TRUE(stream.Finish().ok());  // Every message has arrived by now.
@@ -96,6 +97,7 @@ TEST_F(WorkerStreamTest, MergesEveryMessageThatHasArrived) {
   EXPECT_EQ(m.logprobs(4).token_id(), 5u);
   EXPECT_FLOAT_EQ(m.logprobs(4).logprob(), -2.5f);
   EXPECT_EQ(m.timings().time_to_first_token_us(), 7u);  // The first message's, kept.
+  EXPECT_EQ(m.timings().step_us(), 150u);               // 10 + 20 + ... + 50.
   EXPECT_EQ(m.finish_reason(), v1::FINISH_REASON_STOP);
   EXPECT_EQ(m.stop_token_id(), 5u);
   EXPECT_EQ(m.usage().completion_tokens(), 5u);
@@ -103,7 +105,7 @@ TEST_F(WorkerStreamTest, MergesEveryMessageThatHasArrived) {
 }
 
 TEST_F(WorkerStreamTest, TakesAtMostTheGivenNumberOfMessages) {
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   grpc::ClientContext ctx;
   WorkerStream stream(*stub_, &ctx, request_);
   ASSERT_TRUE(stream.Finish().ok());
@@ -114,7 +116,8 @@ TEST_F(WorkerStreamTest, TakesAtMostTheGivenNumberOfMessages) {
   EXPECT_FALSE(m.has_usage());
   ASSERT_TRUE(stream.Next(&m, 2));
   EXPECT_THAT(Ids(m), ElementsAre(3, 4));
-  EXPECT_FALSE(m.has_timings());  // Cleared: nothing of the previous batch is left.
+  EXPECT_EQ(m.timings().step_us(), 70u);  // Nothing of the previous batch is left.
+  EXPECT_EQ(m.timings().time_to_first_token_us(), 0u);
   ASSERT_TRUE(stream.Next(&m, 2));
   EXPECT_THAT(Ids(m), ElementsAre(5));
   EXPECT_EQ(m.finish_reason(), v1::FINISH_REASON_STOP);
@@ -123,7 +126,7 @@ TEST_F(WorkerStreamTest, TakesAtMostTheGivenNumberOfMessages) {
 
 TEST_F(WorkerStreamTest, HandsOverWhatHasArrivedWithoutWaitingForMore) {
   worker_.hold_after = 2;
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   grpc::ClientContext ctx;
   WorkerStream stream(*stub_, &ctx, request_);
   v1::WorkerGenerateResponse m;
@@ -144,7 +147,7 @@ TEST_F(WorkerStreamTest, HandsOverWhatHasArrivedWithoutWaitingForMore) {
 TEST_F(WorkerStreamTest, EndsWithTheWorkersStatus) {
   worker_.tokens = 1;
   worker_.end = grpc::Status(grpc::StatusCode::UNAVAILABLE, "shard draining");
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   grpc::ClientContext ctx;
   WorkerStream stream(*stub_, &ctx, request_);
   v1::WorkerGenerateResponse m;
@@ -158,7 +161,7 @@ TEST_F(WorkerStreamTest, EndsWithTheWorkersStatus) {
 
 TEST_F(WorkerStreamTest, DestroyingARunningStreamCancelsTheCall) {
   worker_.until_cancelled = true;
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   grpc::ClientContext ctx;
   {
     WorkerStream stream(*stub_, &ctx, request_);

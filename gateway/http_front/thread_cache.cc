@@ -1,6 +1,6 @@
 #include "gateway/http_front/thread_cache.h"
 
-#include <system_error>
+#include <exception>
 #include <thread>
 #include <utility>
 
@@ -27,7 +27,7 @@ absl::Status ThreadCache::Run(std::function<void()> task) {
   }
   try {
     std::thread([this] { Serve(); }).detach();
-  } catch (const std::system_error& e) {
+  } catch (const std::exception& e) {  // std::system_error, or std::bad_alloc.
     tasks_.pop_back();
     return absl::ResourceExhaustedError(
         absl::StrCat("cannot start another request thread (", e.what(), ")"));
