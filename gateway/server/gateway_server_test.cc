@@ -77,7 +77,7 @@ class GatewayServerTest : public ::testing::Test {
     engine.scheduler.max_num_seqs = 1024;
     engine.scheduler.max_waiting = 2048;
     engine.scheduler.max_num_batched_tokens = 8192;  // Admit a thousand prompts at once.
-    engine.kv_cache_tokens = 65536;  // 1,024 sequences of 64 tokens.
+    engine.kv_cache_tokens = 262144;  // 1,024 sequences of 256 tokens.
     ASSERT_TRUE(backends_->Start(2, engine).ok());
     gateway_ = new GatewayServer(backends_->GatewayOptions());
     ASSERT_TRUE(gateway_->Start().ok());
@@ -320,7 +320,7 @@ TEST_F(GatewayServerTest, HoldsAThousandConcurrentSseStreams) {
   constexpr int kStreams = 1000;
   const std::string body = json{{"model", "stories260K"},
                                 {"prompt", "Once upon a time"},
-                                {"max_tokens", 48},
+                                {"max_tokens", 128},
                                 {"ignore_eos", true},
                                 {"temperature", 0},
                                 {"stream", true}}
