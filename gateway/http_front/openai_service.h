@@ -7,9 +7,10 @@
 // for probes.
 // Errors use the one mapping table (error_mapping.h) and OpenAI's error body. A generation runs
 // on a thread of its own (the pipeline's calls block), kept for later requests (ThreadCache);
-// the HTTP connection stays on the event loop. A client that disconnects cancels its request on every hop; a request's deadline
-// is the server's request timeout or the client's `X-Request-Timeout` / `X-Stainless-Timeout`
-// header (seconds), whichever is shorter, and ends in 504.
+// the HTTP connection stays on the event loop. A client that disconnects cancels its request
+// on every hop; a request's deadline is the server's request timeout or the client's
+// `X-Request-Timeout` / `X-Stainless-Timeout` header (seconds), whichever is shorter, and ends
+// in 504.
 #ifndef SLLM_GATEWAY_HTTP_FRONT_OPENAI_SERVICE_H_
 #define SLLM_GATEWAY_HTTP_FRONT_OPENAI_SERVICE_H_
 

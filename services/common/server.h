@@ -56,14 +56,14 @@ struct ServerOptions {
   std::function<void(grpc::ServerBuilder&)> configure_builder;
 };
 
-// Runs one gRPC server and its metrics endpoint for the life of a service process.
-// Thread-safe after Start(), except that AddService() must precede Start().
 // Process-wide settings for a service binary: call first in main, before any thread starts.
 // Turns abseil's Mutex deadlock detection off. Debian builds abseil without NDEBUG, which
 // leaves it on, and then every Mutex operation (gRPC takes several per message) updates one
 // lock graph under one global lock.
 void ConfigureServerProcess();
 
+// Runs one gRPC server and its metrics endpoint for the life of a service process.
+// Thread-safe after Start(), except that AddService() must precede Start().
 class ServiceRunner {
  public:
   explicit ServiceRunner(ServerOptions options = {});
