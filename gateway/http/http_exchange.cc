@@ -10,6 +10,16 @@
 #include "glog/logging.h"
 
 namespace sllm::http {
+namespace {
+
+// Appends `data` to `out` as one chunk of a chunked body; nothing when empty (an empty chunk
+// would end the body).
+void AppendChunk(std::string_view data, std::string& out) {
+  if (data.empty()) return;
+  absl::StrAppend(&out, absl::Hex(data.size()), "\r\n", Sv(data), "\r\n");
+}
+
+}  // namespace
 
 std::string_view HttpRequest::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
@@ -77,13 +87,15 @@ void HttpExchange::Respond(int status, std::string_view content_type, std::strin
 }
 
 void HttpExchange::StartStream(int status, std::string_view content_type,
-                               const Headers& headers) {
+                               const Headers& headers, std::string first_chunk) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (state_ != State::kNew) return;
     state_ = State::kStreaming;
   }
-  Send(ResponseHead(status, content_type, headers, std::nullopt, keep_alive_), false);
+  std::string bytes = ResponseHead(status, content_type, headers, std::nullopt, keep_alive_);
+  AppendChunk(first_chunk, bytes);
+  Send(std::move(bytes), false);
 }
 
 void HttpExchange::Write(std::string data) {
@@ -92,9 +104,8 @@ void HttpExchange::Write(std::string data) {
     std::lock_guard<std::mutex> lock(mu_);
     if (state_ != State::kStreaming) return;
   }
-  std::string chunk = absl::StrCat(absl::Hex(data.size()), "\r\n");
-  chunk += data;
-  chunk += "\r\n";
+  std::string chunk;
+  AppendChunk(data, chunk);
   Send(std::move(chunk), false);
 }
 

@@ -81,8 +81,10 @@ class HttpExchange {
   void Respond(int status, std::string_view content_type, std::string body,
                const Headers& headers = {});
   // A streamed reply (chunked transfer encoding): the status line and headers now, then each
-  // Write() as one chunk, then End().
-  void StartStream(int status, std::string_view content_type, const Headers& headers = {});
+  // Write() as one chunk, then End(). A non-empty `first_chunk` goes out with the headers, in
+  // the same socket write (it saves a round through the connection's I/O thread).
+  void StartStream(int status, std::string_view content_type, const Headers& headers = {},
+                   std::string first_chunk = {});
   void Write(std::string data);
   void End();
 

@@ -107,6 +107,24 @@ TEST(HttpServerTest, StreamsChunksFromAnotherThread) {
   for (auto& t : threads) t.join();
 }
 
+TEST(HttpServerTest, StreamStartCarriesTheFirstChunk) {
+  std::promise<std::shared_ptr<HttpExchange>> arrived;
+  HttpServer server(Local(), [&](std::shared_ptr<HttpExchange> ex) {
+    ex->StartStream(200, "text/event-stream", {}, "data: first\n\n");
+    arrived.set_value(ex);
+  });
+  ASSERT_TRUE(server.Start().ok());
+  Client client(server.port());
+  client.SendRaw("GET /s HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::shared_ptr<HttpExchange> ex = arrived.get_future().get();
+  ex->Write("data: second\n\n");
+  ex->End();
+  auto r = client.Read();
+  EXPECT_EQ(r.result_int(), 200);
+  EXPECT_TRUE(r.chunked());
+  EXPECT_EQ(r.body(), "data: first\n\ndata: second\n\n");
+}
+
 TEST(HttpServerTest, RejectsOversizedAndMalformedRequests) {
   int handled = 0;
   HttpServer server(Local(), [&](std::shared_ptr<HttpExchange> ex) {

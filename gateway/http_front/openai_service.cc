@@ -268,10 +268,14 @@ void OpenAiService::RunGeneration(std::shared_ptr<http::HttpExchange> ex,
     }
     if (!started) {
       started = true;
-      ex->StartStream(200, "text/event-stream", kSseHeaders);
-      ex->Write(encoder.StreamStart());
+      // The head, the opening event and the first chunk leave in one write.
+      // (StreamStart numbers its events first: it must run before StreamChunk.)
+      std::string events = encoder.StreamStart();
+      events += encoder.StreamChunk(c);
+      ex->StartStream(200, "text/event-stream", kSseHeaders, std::move(events));
+    } else {
+      ex->Write(encoder.StreamChunk(c));
     }
-    ex->Write(encoder.StreamChunk(c));
     if (!c.text().empty()) timing.FirstTokenSent();
     return !call->cancelled();
   });
@@ -282,8 +286,7 @@ void OpenAiService::RunGeneration(std::shared_ptr<http::HttpExchange> ex,
       return;
     }
     if (req.stream) {  // Nothing came (cannot normally happen): still a well-formed stream.
-      ex->StartStream(200, "text/event-stream", kSseHeaders);
-      ex->Write(encoder.StreamStart());
+      ex->StartStream(200, "text/event-stream", kSseHeaders, encoder.StreamStart());
     } else {
       timing.FirstTokenSent();
       reply->Json(*ex, 200, encoder.Body());
