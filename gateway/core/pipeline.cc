@@ -2,7 +2,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
-#include "gateway/core/worker_stream.h"
+#include "gateway/core/relay.h"
 #include "gateway/streaming/stop_matcher.h"
 #include "gateway/validation/error_mapping.h"
 #include "services/common/grpc_status.h"
@@ -11,7 +11,7 @@
 namespace sllm::gateway {
 namespace {
 
-// The most worker messages one relayed chunk merges (see WorkerStream).
+// The most worker messages one relayed chunk merges (see Relay).
 constexpr size_t kMaxRelayBatch = 64;
 
 // Identifies the leading prompt blocks for routing affinity.
@@ -117,10 +117,8 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
       continue;
     }
     grpc::ClientContext* wctx = call.NewContext();
-    WorkerStream reader(*stub, wctx, wreq);
     // Detokenize through the tokenizer service, one request per batch of worker messages.
     grpc::ClientContext* dctx = call.NewContext();
-    auto detok = tokenizer_->DecodeStream(dctx);
     v1::DecodeStreamRequest start;
     start.mutable_start()->set_model(r.model);
     start.mutable_start()->set_skip_special_tokens(
@@ -130,22 +128,10 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
     // Stop strings are matched on a batch's text, so a request with any takes its tokens one
     // message at a time: the chunk that ends it then holds the tokens up to the match only.
     const size_t max_batch = r.params.stop().empty() ? kMaxRelayBatch : 1;
-    bool first_request = true, produced = false, finished = false, client_gone = false;
-    v1::WorkerGenerateResponse msg;
-    while (!finished && reader.Next(&msg, max_batch)) {
-      v1::DecodeStreamRequest dreq = first_request ? start : v1::DecodeStreamRequest();
-      first_request = false;
-      dreq.mutable_ids()->CopyFrom(msg.token_ids());
-      const bool last = msg.finish_reason() != v1::FINISH_REASON_UNSPECIFIED;
-      dreq.set_finish(last);
-      v1::DecodeStreamResponse delta;
-      if (!detok->Write(dreq) || !detok->Read(&delta)) {
-        wctx->TryCancel();
-        shards_.router().Release(shard, charge);
-        // The stream ends when the call's deadline passes or its client cancels, too.
-        RETURN_IF_ERROR(call.Interruption());
-        return absl::UnavailableError("the tokenizer service dropped the decode stream");
-      }
+    // Written by the relay's handler (one call at a time, on gRPC threads), read after Wait.
+    bool produced = false, finished = false, client_gone = false;
+    Relay relay(*stub, wctx, wreq, *tokenizer_, dctx, std::move(start), max_batch,
+                [&](const v1::WorkerGenerateResponse& msg, const std::string& delta) {
       v1::GenerateStreamResponse chunk;
       chunk.set_request_id(r.request_id);
       chunk.mutable_token_ids()->CopyFrom(msg.token_ids());
@@ -157,14 +143,14 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
         chunk.mutable_logprobs()->mutable_tokens()->CopyFrom(msg.logprobs());
         chunk.mutable_logprobs()->mutable_top()->CopyFrom(msg.top_logprobs());
       }
-      std::string text = matcher.Feed(delta.text());
+      std::string text = matcher.Feed(delta);
       if (matcher.matched()) {
-        wctx->TryCancel();  // Stop generating: the client has its answer.
+        // Stop generating (the relay cancels the worker): the client has its answer.
         chunk.set_finish_reason(v1::FINISH_REASON_STOP);
         chunk.set_stop_sequence(matcher.matched_stop());
         *chunk.mutable_usage() = msg.usage();
         finished = true;
-      } else if (last) {
+      } else if (msg.finish_reason() != v1::FINISH_REASON_UNSPECIFIED) {
         text += matcher.Flush();
         chunk.set_finish_reason(msg.finish_reason());
         if (msg.has_stop_token_id()) chunk.set_stop_token_id(msg.stop_token_id());
@@ -176,12 +162,18 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
       produced = true;
       if (!sink(chunk)) {
         client_gone = true;
-        wctx->TryCancel();
-        break;
+        return false;
       }
+      return !finished;
+    });
+    const Relay::Outcome outcome = relay.Wait();
+    if (outcome.decode_failed && !finished && !client_gone) {
+      shards_.router().Release(shard, charge);
+      // The stream ends when the call's deadline passes or its client cancels, too.
+      RETURN_IF_ERROR(call.Interruption());
+      return absl::UnavailableError("the tokenizer service dropped the decode stream");
     }
-    dctx->TryCancel();
-    const grpc::Status st = reader.Finish();
+    const grpc::Status& st = outcome.worker;
     shards_.router().Release(shard, charge);
     if (finished || client_gone) return absl::OkStatus();
     if (call.cancelled()) return call.Interruption();

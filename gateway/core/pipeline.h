@@ -1,7 +1,9 @@
 // One generation request through the cluster: validate, tokenize (chat template, then
 // encode) on the tokenizer service, route to a worker shard and stream its token ids,
 // detokenize them through a DecodeStream, apply stop strings, and emit text chunks. A request
-// that has produced no token yet is retried on another shard when its shard fails.
+// that has produced no token yet is retried on another shard when its shard fails. Run blocks
+// its caller for the whole request, but the tokens themselves are relayed by gRPC's callbacks
+// (Relay), with no thread hand-off per token.
 // Deadlines and cancellation of the incoming call propagate to every outgoing call.
 #ifndef SLLM_GATEWAY_CORE_PIPELINE_H_
 #define SLLM_GATEWAY_CORE_PIPELINE_H_
@@ -32,8 +34,10 @@ struct PipelineRequest {
   v1::GenerationParams params;
 };
 
-// Receives chunks in order; the last has finish_reason set. Returns false when the client is
-// gone (the pipeline then cancels the worker).
+// Receives chunks in order, one call at a time; the last has finish_reason set. Returns false
+// when the client is gone (the pipeline then cancels the worker). Runs on gRPC's threads (the
+// relay's callbacks) or on Run's caller's: it must not block (queue the chunk, do not wait for
+// the client to take it).
 using ChunkSink = std::function<bool(const v1::GenerateStreamResponse&)>;
 
 class Pipeline {

@@ -7,8 +7,9 @@
 namespace sllm::gateway {
 
 WorkerStream::WorkerStream(v1::WorkerService::Stub& stub, grpc::ClientContext* context,
-                           const v1::WorkerGenerateRequest& request)
-    : context_(context) {
+                           const v1::WorkerGenerateRequest& request,
+                           std::function<void()> on_arrival)
+    : context_(context), on_arrival_(std::move(on_arrival)) {
   stub.async()->Generate(context, &request, this);
   StartRead(&incoming_);
   StartCall();
@@ -26,6 +27,20 @@ bool WorkerStream::Next(v1::WorkerGenerateResponse* out, size_t max_messages) {
   std::unique_lock<std::mutex> lock(mu_);
   changed_.wait(lock, [this] { return !arrived_.empty() || reads_done_; });
   if (arrived_.empty()) return false;
+  TakeLocked(out, max_messages);
+  return true;
+}
+
+WorkerStream::Took WorkerStream::Take(v1::WorkerGenerateResponse* out, size_t max_messages) {
+  CHECK_GE(max_messages, 1u);
+  out->Clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (arrived_.empty()) return reads_done_ ? Took::kEnded : Took::kWaiting;
+  TakeLocked(out, max_messages);
+  return Took::kBatch;
+}
+
+void WorkerStream::TakeLocked(v1::WorkerGenerateResponse* out, size_t max_messages) {
   *out = std::move(arrived_.front());
   arrived_.pop_front();
   // Repeated fields append; the finish fields are set on the last message only, and a
@@ -36,7 +51,6 @@ bool WorkerStream::Next(v1::WorkerGenerateResponse* out, size_t max_messages) {
     if (step_us != 0) out->mutable_timings()->set_step_us(step_us);
     arrived_.pop_front();
   }
-  return true;
 }
 
 grpc::Status WorkerStream::Finish() {
@@ -59,11 +73,18 @@ void WorkerStream::OnReadDone(bool ok) {
     incoming_.Clear();
     StartRead(&incoming_);
   }
+  // A failed read is followed by OnDone, which tells on_arrival_ that the stream has ended.
+  if (ok && on_arrival_) on_arrival_();
 }
 
 void WorkerStream::OnDone(const grpc::Status& status) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reads_done_ = true;
+  }
+  // Before done_: the destructor waits for it, so this object is alive here.
+  if (on_arrival_) on_arrival_();
   std::lock_guard<std::mutex> lock(mu_);
-  reads_done_ = true;
   done_ = true;
   status_ = status;
   // Under the lock: once it is released the destructor may run.

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <mutex>
 
 #include "grpcpp/client_context.h"
@@ -23,9 +24,12 @@ namespace sllm::gateway {
 
 class WorkerStream final : public grpc::ClientReadReactor<v1::WorkerGenerateResponse> {
  public:
-  // Starts the call; `context` must outlive this object.
+  // Starts the call; `context` must outlive this object. `on_arrival`, when given, runs on a
+  // gRPC thread after each message arrives and once when the stream has ended (with no lock
+  // held: it may call Take).
   WorkerStream(v1::WorkerService::Stub& stub, grpc::ClientContext* context,
-               const v1::WorkerGenerateRequest& request);
+               const v1::WorkerGenerateRequest& request,
+               std::function<void()> on_arrival = nullptr);
   // Cancels the call if it is still running and waits until gRPC is done with it.
   ~WorkerStream() override;
 
@@ -38,6 +42,11 @@ class WorkerStream final : public grpc::ClientReadReactor<v1::WorkerGenerateResp
   // taken.
   bool Next(v1::WorkerGenerateResponse* out, size_t max_messages);
 
+  // Next without waiting: kBatch when it took messages into `*out`, kWaiting when none has
+  // arrived yet, kEnded when the stream has ended and every message was taken.
+  enum class Took { kBatch, kWaiting, kEnded };
+  Took Take(v1::WorkerGenerateResponse* out, size_t max_messages);
+
   // Waits until the call has ended and returns its status.
   grpc::Status Finish();
 
@@ -46,7 +55,12 @@ class WorkerStream final : public grpc::ClientReadReactor<v1::WorkerGenerateResp
   void OnDone(const grpc::Status& status) override;
 
  private:
+  // Moves up to `max_messages` arrived messages, merged, into `*out`; `mu_` held, one or
+  // more messages arrived.
+  void TakeLocked(v1::WorkerGenerateResponse* out, size_t max_messages);
+
   grpc::ClientContext* const context_;
+  const std::function<void()> on_arrival_;
   v1::WorkerGenerateResponse incoming_;  // Owned by the read in flight.
   std::mutex mu_;
   std::condition_variable changed_;

@@ -3,11 +3,11 @@
 #include <memory>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "gateway/core/scripted_backends.h"
 #include "services/common/server.h"
 #include "services/common/test_util.h"
 
@@ -15,56 +15,6 @@ namespace sllm::gateway {
 namespace {
 
 using ::testing::ElementsAre;
-
-// A worker whose Generate streams one token per message, ids 1..n, the last message with the
-// finish fields; between messages it can wait for the test.
-class ScriptedWorker final : public v1::WorkerService::Service {
- public:
-  int tokens = 5;
-  grpc::Status end = grpc::Status::OK;  // The status after the messages.
-  int hold_after = -1;                  // Waits for `release` after this many messages.
-  bool until_cancelled = false;         // Streams until the client cancels.
-  absl::Notification release;
-  absl::Notification handler_returned;
-
-  grpc::Status Generate(grpc::ServerContext* ctx, const v1::WorkerGenerateRequest* request,
-                        grpc::ServerWriter<v1::WorkerGenerateResponse>* writer) override {
-    grpc::Status st = Stream(ctx, *request, writer);
-    handler_returned.Notify();
-    return st;
-  }
-
- private:
-  grpc::Status Stream(grpc::ServerContext* ctx, const v1::WorkerGenerateRequest& request,
-                      grpc::ServerWriter<v1::WorkerGenerateResponse>* writer) {
-    if (until_cancelled) {
-      v1::WorkerGenerateResponse msg;
-      msg.add_token_ids(1);
-      while (writer->Write(msg)) {
-      }
-      return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
-    }
-    for (int i = 1; i <= tokens; ++i) {
-      v1::WorkerGenerateResponse msg;
-      msg.add_token_ids(i);
-      if (request.logprobs().enabled()) {
-        msg.add_logprobs()->set_token_id(i);
-        msg.mutable_logprobs(0)->set_logprob(-0.5f * i);
-      }
-      if (i == 1) msg.mutable_timings()->set_time_to_first_token_us(7);
-      msg.mutable_timings()->set_step_us(10 * i);
-      if (i == tokens && end.ok()) {
-        msg.set_finish_reason(v1::FINISH_REASON_STOP);
-        msg.set_stop_token_id(i);
-        msg.mutable_usage()->set_prompt_tokens(3);
-        msg.mutable_usage()->set_completion_tokens(tokens);
-      }
-      if (!writer->Write(msg)) return grpc::Status(grpc::StatusCode::CANCELLED, "gone");
-      if (i == hold_after) release.WaitForNotification();
-    }
-    return end;
-  }
-};
 
 class WorkerStreamTest : public ::testing::Test {
  protected:
@@ -78,7 +28,7 @@ class WorkerStreamTest : public ::testing::Test {
     return {m.token_ids().begin(), m.token_ids().end()};
   }
 
-  ScriptedWorker worker_;
+  scripted::ScriptedWorker worker_;
   std::unique_ptr<ServiceRunner> runner_;
   std::unique_ptr<v1::WorkerService::Stub> stub_;
   v1::WorkerGenerateRequest request_;

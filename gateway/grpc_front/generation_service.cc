@@ -1,5 +1,10 @@
 #include "gateway/grpc_front/generation_service.h"
 
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -8,6 +13,7 @@
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/support/method_handler.h"
 #include "grpcpp/support/sync_stream.h"
+#include "grpcpp/impl/codegen/server_callback_handlers.h"
 #include "proto/named_parse_errors.h"
 #include "services/common/grpc_status.h"
 
@@ -15,7 +21,7 @@ namespace sllm::gateway {
 namespace {
 
 // Maps through the one error table; an overload also gets a `retry-after` trailer (seconds).
-grpc::Status ToGrpc(const absl::Status& st, grpc::ServerContext* ctx = nullptr) {
+grpc::Status ToGrpc(const absl::Status& st, grpc::ServerContextBase* ctx = nullptr) {
   if (st.ok()) return grpc::Status::OK;
   if (const int retry = RetryAfterSeconds(st); retry > 0 && ctx != nullptr) {
     ctx->AddTrailingMetadata("retry-after", std::to_string(retry));
@@ -70,19 +76,149 @@ void GenerationService::ParseWithNamedErrors(
           }));
 }
 
-template <class Request>
-void GenerationService::ParseStreamWithNamedErrors(
-    const char* method,
-    grpc::Status (GenerationService::*rpc)(grpc::ServerContext*, const Request*, StreamWriter*)) {
-  using Streamer = grpc::ServerSplitStreamer<grpc::ByteBuffer, v1::GenerateStreamResponse>;
-  MarkMethodStreamed(
+// One GenerateStream or ChatStream call. Its pipeline runs on a thread of threads_ (the
+// pipeline blocks that thread for the whole request); its chunks come from the relay's gRPC
+// threads and are written from there, one write in flight at a time, the rest queued.
+class GenerationService::StreamCall final
+    : public grpc::ServerWriteReactor<v1::GenerateStreamResponse> {
+ public:
+  StreamCall(GenerationService& service, grpc::CallbackServerContext* ctx, const char* method)
+      : service_(service), ctx_(ctx), method_(method), call_(*ctx) {}
+
+  // Parses and authorizes the request and starts its pipeline; or finishes the call with why
+  // it was refused.
+  void Start(const grpc::ByteBuffer& bytes, bool chat) {
+    const absl::Time start = absl::Now();
+    grpc::ByteBuffer copy(bytes);
+    PipelineRequest p;
+    grpc::Status parsed;
+    if (chat) {
+      v1::ChatRequest request;
+      parsed = ParseNamingErrors(&copy, &request);
+      if (parsed.ok()) p = service_.FromChat(request);
+    } else {
+      v1::GenerateRequest request;
+      parsed = ParseNamingErrors(&copy, &request);
+      if (parsed.ok()) p = service_.FromGenerate(request);
+    }
+    if (!parsed.ok()) {
+      service_.metrics_.Record(method_, parsed.error_code(),
+                               absl::ToDoubleSeconds(absl::Now() - start));
+      Close(parsed);
+      return;
+    }
+    RpcMetrics::Scope scope = service_.metrics_.Start(method_);
+    auto lease = service_.Authorize(ctx_);
+    if (!lease.ok()) {
+      Close(scope.Finish(ToGrpc(lease.status(), ctx_)));
+      return;
+    }
+    lease_ = *std::move(lease);
+    auto task = std::make_shared<Task>(Task{std::move(p), std::move(scope)});
+    const absl::Status started = service_.threads_.Run([this, task] { Run(*task); });
+    if (!started.ok()) {
+      // Out of threads (ulimit -u, memory): refuse this call, keep serving the others.
+      Close(task->scope.Finish(ToGrpc(
+          OverloadedError(absl::StrCat("the gateway ", started.message()), 1), ctx_)));
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    queue_.pop_front();
+    writing_ = false;
+    if (!ok) {  // The client is gone: the sink says so and the pipeline stops.
+      gone_ = true;
+      queue_.clear();
+    }
+    if (!queue_.empty()) {
+      writing_ = true;
+      StartWrite(&queue_.front());
+      return;
+    }
+    if (closing_ && !std::exchange(finish_called_, true)) {
+      const grpc::Status status = final_;
+      lock.unlock();
+      Finish(status);
+    }
+  }
+
+  void OnCancel() override { call_.Cancel(); }
+
+  void OnDone() override { delete this; }
+
+ private:
+  struct Task {
+    PipelineRequest request;
+    RpcMetrics::Scope scope;
+  };
+
+  // On a thread of threads_.
+  void Run(Task& task) {
+    grpc::Status status;
+    {
+      GatewayMetrics::Request timing(service_.gateway_metrics_, "grpc");
+      timing.set_model(task.request.model);
+      // After chunks went out, a failure was already reported in an ERROR chunk; the status
+      // still carries it.
+      const absl::Status st =
+          service_.pipeline_.Run(task.request, call_, [&](const v1::GenerateStreamResponse& c) {
+            const bool ok = Push(c);
+            if (!c.text().empty()) timing.FirstTokenSent();
+            return ok;
+          });
+      status = task.scope.Finish(ToGrpc(st, ctx_));
+    }
+    Close(status);  // Last: the call may end, and this object go, at once.
+  }
+
+  // The sink: queues `chunk` and starts its write unless one is in flight.
+  bool Push(const v1::GenerateStreamResponse& chunk) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (gone_) return false;
+    queue_.push_back(chunk);
+    if (!writing_) {
+      writing_ = true;
+      StartWrite(&queue_.front());
+    }
+    return true;
+  }
+
+  // Ends the call with `status` once the queued chunks are written. The caller must not use
+  // this object afterwards.
+  void Close(const grpc::Status& status) {
+    std::unique_lock<std::mutex> lock(mu_);
+    lease_ = ApiKeyAuth::Lease();  // The key's in-flight slot is free when the client learns.
+    closing_ = true;
+    final_ = status;
+    if (writing_ || std::exchange(finish_called_, true)) return;  // OnWriteDone finishes.
+    lock.unlock();
+    Finish(status);
+  }
+
+  GenerationService& service_;
+  grpc::CallbackServerContext* const ctx_;
+  const char* const method_;
+  CallControl call_;
+  ApiKeyAuth::Lease lease_;  // Guarded by mu_ once the pipeline runs.
+  std::mutex mu_;
+  std::deque<v1::GenerateStreamResponse> queue_;  // Guarded by mu_; front() is being written.
+  bool writing_ = false;                           // Guarded by mu_.
+  bool gone_ = false;                              // Guarded by mu_.
+  bool closing_ = false;                           // Guarded by mu_.
+  bool finish_called_ = false;                     // Guarded by mu_.
+  grpc::Status final_;                             // Guarded by mu_.
+};
+
+void GenerationService::ServeStream(const char* method, bool chat) {
+  MarkMethodRawCallback(
       MethodIndex(method),
-      new grpc::internal::SplitServerStreamingHandler<grpc::ByteBuffer,
-                                                      v1::GenerateStreamResponse>(
-          [this, method, rpc](grpc::ServerContext* ctx, Streamer* stream) {
-            Request request;
-            if (grpc::Status st = ReadRequest(method, *stream, request); !st.ok()) return st;
-            return (this->*rpc)(ctx, &request, stream);
+      new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer,
+                                                         v1::GenerateStreamResponse>(
+          [this, method, chat](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* bytes) {
+            auto* call = new StreamCall(*this, ctx, method);
+            call->Start(*bytes, chat);
+            return call;
           }));
 }
 
@@ -96,11 +232,11 @@ GenerationService::GenerationService(Pipeline& pipeline, prometheus::Registry& r
   ParseWithNamedErrors("Chat", &GenerationService::Chat);
   ParseWithNamedErrors("Tokenize", &GenerationService::Tokenize);
   ParseWithNamedErrors("CountTokens", &GenerationService::CountTokens);
-  ParseStreamWithNamedErrors("GenerateStream", &GenerationService::ServeGenerateStream);
-  ParseStreamWithNamedErrors("ChatStream", &GenerationService::ServeChatStream);
+  ServeStream("GenerateStream", /*chat=*/false);
+  ServeStream("ChatStream", /*chat=*/true);
 }
 
-absl::StatusOr<ApiKeyAuth::Lease> GenerationService::Authorize(grpc::ServerContext* ctx) {
+absl::StatusOr<ApiKeyAuth::Lease> GenerationService::Authorize(grpc::ServerContextBase* ctx) {
   if (auth_ == nullptr || !auth_->enabled()) return ApiKeyAuth::Lease();
   const auto& metadata = ctx->client_metadata();
   auto it = metadata.find("authorization");
@@ -164,21 +300,6 @@ grpc::Status GenerationService::RunUnary(grpc::ServerContext* ctx, const Pipelin
   return scope.Finish(ToGrpc(st, ctx));
 }
 
-grpc::Status GenerationService::RunStream(grpc::ServerContext* ctx, const PipelineRequest& p,
-                                          StreamWriter* writer, RpcMetrics::Scope scope) {
-  GatewayMetrics::Request timing(gateway_metrics_, "grpc");
-  timing.set_model(p.model);
-  CallControl call(*ctx);
-  // After chunks went out, a failure was already reported in an ERROR chunk; the status
-  // still carries it.
-  const absl::Status st = pipeline_.Run(p, call, [&](const v1::GenerateStreamResponse& c) {
-    const bool ok = writer->Write(c);
-    if (!c.text().empty()) timing.FirstTokenSent();
-    return ok;
-  });
-  return scope.Finish(ToGrpc(st, ctx));
-}
-
 grpc::Status GenerationService::Generate(grpc::ServerContext* ctx, const v1::GenerateRequest* r,
                                          v1::GenerateResponse* response) {
   auto scope = metrics_.Start("Generate");
@@ -187,30 +308,12 @@ grpc::Status GenerationService::Generate(grpc::ServerContext* ctx, const v1::Gen
   return RunUnary(ctx, FromGenerate(*r), response, std::move(scope));
 }
 
-grpc::Status GenerationService::ServeGenerateStream(grpc::ServerContext* ctx,
-                                                    const v1::GenerateRequest* r,
-                                                    StreamWriter* writer) {
-  auto scope = metrics_.Start("GenerateStream");
-  auto lease = Authorize(ctx);
-  if (!lease.ok()) return scope.Finish(ToGrpc(lease.status(), ctx));
-  return RunStream(ctx, FromGenerate(*r), writer, std::move(scope));
-}
-
 grpc::Status GenerationService::Chat(grpc::ServerContext* ctx, const v1::ChatRequest* r,
                                      v1::GenerateResponse* response) {
   auto scope = metrics_.Start("Chat");
   auto lease = Authorize(ctx);
   if (!lease.ok()) return scope.Finish(ToGrpc(lease.status(), ctx));
   return RunUnary(ctx, FromChat(*r), response, std::move(scope));
-}
-
-grpc::Status GenerationService::ServeChatStream(grpc::ServerContext* ctx,
-                                                const v1::ChatRequest* r,
-                                                StreamWriter* writer) {
-  auto scope = metrics_.Start("ChatStream");
-  auto lease = Authorize(ctx);
-  if (!lease.ok()) return scope.Finish(ToGrpc(lease.status(), ctx));
-  return RunStream(ctx, FromChat(*r), writer, std::move(scope));
 }
 
 grpc::Status GenerationService::ListModels(grpc::ServerContext* ctx,

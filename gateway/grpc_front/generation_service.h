@@ -1,5 +1,8 @@
-// The public gRPC API (sllm.v1.Generation): a thin edge over the gateway pipeline. Sync API:
-// each call runs on a server thread, its outgoing calls inherit its deadline and cancellation.
+// The public gRPC API (sllm.v1.Generation): a thin edge over the gateway pipeline. Unary calls
+// use the sync API (each runs on a server thread); the streaming ones use the callback API, so
+// that the relay's callbacks write their chunks without a thread hand-off per token (their
+// pipeline runs on a ThreadCache thread). Outgoing calls inherit each call's deadline and
+// cancellation.
 #ifndef SLLM_GATEWAY_GRPC_FRONT_GENERATION_SERVICE_H_
 #define SLLM_GATEWAY_GRPC_FRONT_GENERATION_SERVICE_H_
 
@@ -9,6 +12,7 @@
 
 #include "gateway/auth/api_keys.h"
 #include "gateway/core/pipeline.h"
+#include "gateway/core/thread_cache.h"
 #include "services/common/metrics.h"
 #include "sllm/v1/generation.grpc.pb.h"
 
@@ -33,30 +37,21 @@ class GenerationService final : public v1::Generation::Service {
                            v1::CountTokensResponse* response) override;
 
  private:
-  using StreamWriter = grpc::internal::WriterInterface<v1::GenerateStreamResponse>;
-
-  // GenerateStream and ChatStream (the base class's methods of those names are not used: see
-  // ParseStreamWithNamedErrors).
-  grpc::Status ServeGenerateStream(grpc::ServerContext* ctx, const v1::GenerateRequest* request,
-                                   StreamWriter* writer);
-  grpc::Status ServeChatStream(grpc::ServerContext* ctx, const v1::ChatRequest* request,
-                               StreamWriter* writer);
+  class StreamCall;
 
   // The RPCs that take a request with strings are served over raw bytes parsed by
-  // ParseNamingErrors (proto/named_parse_errors.h), unary ones as streamed unary and
-  // server-streaming ones as split streaming: invalid UTF-8 in a string field is then
-  // INVALID_ARGUMENT naming the field (gRPC's sync unary handler parses as MessageLite and
-  // answers an empty INTERNAL), and a refused request counts in sllm_rpc_requests_total like
-  // every other refusal (gRPC would refuse it before any handler runs).
+  // ParseNamingErrors (proto/named_parse_errors.h): unary ones as streamed unary, the
+  // server-streaming ones (GenerateStream, ChatStream) as callback methods with a raw request.
+  // Invalid UTF-8 in a string field is then INVALID_ARGUMENT naming the field (gRPC's sync
+  // unary handler parses as MessageLite and answers an empty INTERNAL), and a refused request
+  // counts in sllm_rpc_requests_total like every other refusal (gRPC would refuse it before
+  // any handler runs).
   template <class Request, class Response>
   void ParseWithNamedErrors(const char* method,
                             grpc::Status (GenerationService::*rpc)(grpc::ServerContext*,
                                                                    const Request*, Response*));
-  template <class Request>
-  void ParseStreamWithNamedErrors(const char* method,
-                                  grpc::Status (GenerationService::*rpc)(grpc::ServerContext*,
-                                                                         const Request*,
-                                                                         StreamWriter*));
+  // `chat`: the request is a ChatRequest (ChatStream), else a GenerateRequest.
+  void ServeStream(const char* method, bool chat);
   // Reads and parses the one request of a call of `method`; a refusal is recorded.
   template <class Request>
   grpc::Status ReadRequest(const char* method,
@@ -67,19 +62,19 @@ class GenerationService final : public v1::Generation::Service {
       grpc::ServerContext* ctx, const std::string& model, const std::string* text,
       const v1::ChatInput* chat, std::optional<bool> add_special_tokens, bool return_offsets);
   // The caller's API-key lease, held for the whole call, or why it is refused.
-  absl::StatusOr<ApiKeyAuth::Lease> Authorize(grpc::ServerContext* ctx);
+  absl::StatusOr<ApiKeyAuth::Lease> Authorize(grpc::ServerContextBase* ctx);
   PipelineRequest FromGenerate(const v1::GenerateRequest& r);
   PipelineRequest FromChat(const v1::ChatRequest& r);
   grpc::Status RunUnary(grpc::ServerContext* ctx, const PipelineRequest& p,
                         v1::GenerateResponse* response, RpcMetrics::Scope scope);
-  grpc::Status RunStream(grpc::ServerContext* ctx, const PipelineRequest& p,
-                         StreamWriter* writer, RpcMetrics::Scope scope);
 
   Pipeline& pipeline_;
   RpcMetrics metrics_;
   GatewayMetrics& gateway_metrics_;
   ApiKeyAuth* const auth_;
   std::atomic<uint64_t> next_id_{1};
+  // Runs the streaming calls' pipelines. Last: destroyed first, waiting for them.
+  ThreadCache threads_;
 };
 
 }  // namespace sllm::gateway

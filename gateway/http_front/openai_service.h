@@ -28,7 +28,7 @@
 #include "gateway/core/pipeline.h"
 #include "gateway/http/http_server.h"
 #include "gateway/http_front/openai_request.h"
-#include "gateway/http_front/thread_cache.h"
+#include "gateway/core/thread_cache.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/histogram.h"

@@ -1,4 +1,4 @@
-#include "gateway/http_front/thread_cache.h"
+#include "gateway/core/thread_cache.h"
 
 #include <atomic>
 #include <condition_variable>

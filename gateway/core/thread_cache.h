@@ -3,8 +3,8 @@
 // ends. For tasks that block for their whole life (a streamed generation), where a fixed pool
 // would queue requests behind running ones, and a thread per task pays the thread's start on
 // every request (its stack, malloc arena and gRPC thread state come up cold: ~1 ms of TTFT).
-#ifndef SLLM_GATEWAY_HTTP_FRONT_THREAD_CACHE_H_
-#define SLLM_GATEWAY_HTTP_FRONT_THREAD_CACHE_H_
+#ifndef SLLM_GATEWAY_CORE_THREAD_CACHE_H_
+#define SLLM_GATEWAY_CORE_THREAD_CACHE_H_
 
 #include <chrono>
 #include <condition_variable>
@@ -49,4 +49,4 @@ class ThreadCache {
 
 }  // namespace sllm::gateway
 
-#endif  // SLLM_GATEWAY_HTTP_FRONT_THREAD_CACHE_H_
+#endif  // SLLM_GATEWAY_CORE_THREAD_CACHE_H_
