@@ -18,6 +18,7 @@ Relay::Relay(v1::WorkerService::Stub& worker, grpc::ClientContext* worker_contex
 
 bool Relay::StartDecode(v1::TokenizerService::Stub& tokenizer) {
   tokenizer.async()->DecodeStream(decode_context_, this);
+  AddHold();
   StartCall();
   return true;
 }
@@ -29,9 +30,18 @@ Relay::~Relay() {
   }
   worker_context_->TryCancel();  // No-ops once the calls have ended.
   decode_context_->TryCancel();
+  ReleaseDecodeHold();
   std::unique_lock<std::mutex> lock(mu_);
   changed_.wait(lock, [this] { return decode_done_; });
   // worker_ is destroyed next and waits for its call's end.
+}
+
+void Relay::ReleaseDecodeHold() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (std::exchange(hold_released_, true)) return;
+  }
+  RemoveHold();
 }
 
 Relay::Outcome Relay::Wait() {
@@ -41,10 +51,18 @@ Relay::Outcome Relay::Wait() {
     changed_.wait(lock, [this] { return stopped_; });
     decode_failed = decode_failed_;
   }
-  decode_context_->TryCancel();  // The decode stream has served its purpose.
   // A broken decode stream leaves nobody to relay the worker's tokens: stop generating.
   if (decode_failed) worker_context_->TryCancel();
-  return {worker_.Finish(), decode_failed};
+  decode_context_->TryCancel();  // The decode stream has served its purpose.
+  // No Pump starts an operation on the decode stream after stopped_: gRPC may end it now.
+  ReleaseDecodeHold();
+  grpc::Status decode;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [this] { return decode_done_; });
+    decode = decode_status_;
+  }
+  return {worker_.Finish(), decode_failed, std::move(decode)};
 }
 
 void Relay::Pump() {
@@ -62,6 +80,8 @@ void Relay::Pump() {
         break;
     }
     in_flight_ = true;
+    batch_ops_ = 2;  // The write and the read below.
+    continue_ = false;
     if (first_) {
       request_ = start_;
       first_ = false;
@@ -71,15 +91,32 @@ void Relay::Pump() {
     request_.mutable_ids()->CopyFrom(batch_.token_ids());
     request_.set_finish(batch_.finish_reason() != v1::FINISH_REASON_UNSPECIFIED);
   }
-  // Outside the lock: gRPC may run a reaction on this thread.
+  // Outside the lock (gRPC may run a reaction on this thread). The decode hold keeps the
+  // stream alive until these have started: stopped_ is not set while a batch is in flight
+  // without its read having completed.
   StartWrite(&request_);
   StartRead(&response_);
+}
+
+bool Relay::BatchOpDoneLocked() {
+  if (--batch_ops_ > 0) return false;
+  in_flight_ = false;
+  return true;
+}
+
+void Relay::OnWriteDone(bool /*ok: a failed write fails the read too*/) {
+  bool next;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    next = BatchOpDoneLocked() && continue_ && !stopped_;
+  }
+  if (next) Pump();
 }
 
 void Relay::OnReadDone(bool ok) {
   if (!ok) {
     std::lock_guard<std::mutex> lock(mu_);
-    in_flight_ = false;
+    BatchOpDoneLocked();
     if (!stopped_) {
       stopped_ = true;
       decode_failed_ = true;
@@ -90,33 +127,36 @@ void Relay::OnReadDone(bool ok) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) {  // The destructor is cancelling: nobody waits for the text any more.
-      in_flight_ = false;
+      BatchOpDoneLocked();
       return;
     }
   }
-  // batch_ and response_ stay ours until in_flight_ is cleared.
+  // batch_ and response_ stay ours until the batch is over.
   const bool go_on = handler_(batch_, response_.text());
   const bool last = batch_.finish_reason() != v1::FINISH_REASON_UNSPECIFIED;
-  if (!go_on) worker_context_->TryCancel();  // Finished early (a stop string) or client gone.
+  // Stopped early (a stop string) or the client is gone: stop generating.
+  if (!go_on && !last) worker_context_->TryCancel();
+  bool next;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    in_flight_ = false;
     if (!go_on || last) {
       stopped_ = true;
       changed_.notify_all();
-      return;
     }
+    continue_ = !stopped_;
+    next = BatchOpDoneLocked() && continue_;
   }
-  Pump();
+  if (next) Pump();
 }
 
-void Relay::OnDone(const grpc::Status&) {
+void Relay::OnDone(const grpc::Status& status) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!stopped_) {  // The decode stream ended under a relay that was not done with it.
     stopped_ = true;
     decode_failed_ = true;
   }
   decode_done_ = true;
+  decode_status_ = status;
   // Under the lock: once it is released the destructor may run.
   changed_.notify_all();
 }

@@ -47,23 +47,29 @@ class Relay final
 
   struct Outcome {
     grpc::Status worker;   // The worker call's status (CANCELLED after the handler stopped it).
-    bool decode_failed;    // The decode stream broke before the relay was done.
+    bool decode_failed;    // The decode stream broke before the relay was done;
+    grpc::Status decode;   // its status then (CANCELLED, DEADLINE_EXCEEDED: the call's own).
   };
   // Waits until the relay has stopped (the handler returned false, the worker stream ended and
-  // every batch was handled, or the decode stream broke), then for the worker call's end.
+  // every batch was handled, or the decode stream broke), then for both calls' ends. Once.
   Outcome Wait();
 
   // grpc::ClientBidiReactor (the decode stream).
   void OnReadDone(bool ok) override;
-  void OnWriteDone(bool ok) override {}
+  void OnWriteDone(bool ok) override;
   void OnDone(const grpc::Status& status) override;
 
  private:
   // Sends the next batch to the decode stream when none is in flight and one has arrived;
   // stops when the worker stream has ended and nothing is left.
   void Pump();
-  // Opens the decode stream (from the member initializers: before worker_ starts).
+  // Opens the decode stream (from the member initializers: before worker_ starts), with a
+  // hold: gRPC does not end it (OnDone) while a Pump may be about to start a write on it.
   bool StartDecode(v1::TokenizerService::Stub& tokenizer);
+  // A batch's write or read is done; `mu_` held. True when both are: the batch is over.
+  bool BatchOpDoneLocked();
+  // Gives back StartDecode's hold once the relay has stopped; `mu_` not held.
+  void ReleaseDecodeHold();
 
   grpc::ClientContext* const worker_context_;
   grpc::ClientContext* const decode_context_;
@@ -77,10 +83,14 @@ class Relay final
   std::mutex mu_;
   std::condition_variable changed_;
   bool in_flight_ = false;      // Guarded by mu_: a batch is being decoded or handled.
+  int batch_ops_ = 0;           // Guarded by mu_: the batch's write and read still running.
+  bool continue_ = false;       // Guarded by mu_: the handler asked for the next batch.
   bool first_ = true;           // Guarded by mu_: no batch was sent yet.
   bool stopped_ = false;        // Guarded by mu_.
   bool decode_failed_ = false;  // Guarded by mu_.
+  bool hold_released_ = false;  // Guarded by mu_.
   bool decode_done_ = false;    // Guarded by mu_: OnDone of the decode stream ran.
+  grpc::Status decode_status_;  // Guarded by mu_; set with decode_done_.
 
   const bool decode_started_;
   // Last: its callbacks (Pump) use the members above and the decode stream, so it starts after

@@ -79,7 +79,10 @@ TEST_F(RelayTest, RelaysEveryTokenInOrderWithItsText) {
   EXPECT_EQ(finish_, v1::FINISH_REASON_STOP);
   // One decode request per batch; the start went with the first only.
   EXPECT_EQ(decoder_.requests.load(), static_cast<int>(batches_.size()));
-  EXPECT_EQ(decoder_.model, "m");
+  {
+    absl::MutexLock lock(&decoder_.mu);
+    EXPECT_EQ(decoder_.model, "m");
+  }
   EXPECT_EQ(decoder_.bad_starts.load(), 0);
 }
 
@@ -112,6 +115,40 @@ TEST_F(RelayTest, ABrokenDecodeStreamStopsTheRelayAndTheWorker) {
   EXPECT_TRUE(outcome.decode_failed);
   EXPECT_EQ(batches_.size(), 2u);
   EXPECT_EQ(outcome.worker.error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_TRUE(worker_.handler_returned.WaitForNotificationWithTimeout(absl::Seconds(30)));
+}
+
+TEST_F(RelayTest, CancellingTheCallsStopsARelayWaitingForTheWorker) {
+  worker_.hold_after = 1;  // Sends one token, then waits until the end of the test.
+  ASSERT_NO_FATAL_FAILURE(Start());
+  grpc::ClientContext worker_ctx, decode_ctx;
+  Relay relay(*worker_stub_, &worker_ctx, request_, *tokenizer_stub_, &decode_ctx, start_, 64,
+              [&](const v1::WorkerGenerateResponse& batch, const std::string&) {
+                batches_.emplace_back(batch.token_ids().begin(), batch.token_ids().end());
+                // What CallControl::Cancel does when the client goes: both calls at once.
+                worker_ctx.TryCancel();
+                decode_ctx.TryCancel();
+                return true;
+              });
+  const Relay::Outcome outcome = relay.Wait();
+  EXPECT_EQ(outcome.worker.error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_THAT(batches_, ElementsAre(ElementsAre(1)));
+  worker_.release.Notify();
+}
+
+TEST_F(RelayTest, DestroyingARelayThatWasNotWaitedForCancelsBothCalls) {
+  worker_.until_cancelled = true;
+  ASSERT_NO_FATAL_FAILURE(Start());
+  {
+    grpc::ClientContext worker_ctx, decode_ctx;
+    absl::Notification first;
+    Relay relay(*worker_stub_, &worker_ctx, request_, *tokenizer_stub_, &decode_ctx, start_, 1,
+                [&](const v1::WorkerGenerateResponse&, const std::string&) {
+                  if (!first.HasBeenNotified()) first.Notify();
+                  return true;
+                });
+    first.WaitForNotification();
+  }  // Returns only once gRPC is done with both calls.
   EXPECT_TRUE(worker_.handler_returned.WaitForNotificationWithTimeout(absl::Seconds(30)));
 }
 

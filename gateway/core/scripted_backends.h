@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "grpcpp/grpcpp.h"
 #include "sllm/v1/tokenizer.grpc.pb.h"
@@ -69,7 +70,8 @@ class ScriptedWorker final : public v1::WorkerService::Service {
 class ScriptedDecoder final : public v1::TokenizerService::Service {
  public:
   int fail_after = -1;
-  std::string model;                 // From the start message.
+  absl::Mutex mu;
+  std::string model ABSL_GUARDED_BY(mu);  // From the start message.
   std::atomic<int> requests{0};
   std::atomic<int> bad_starts{0};    // Requests after the first that carried a start.
 
@@ -81,6 +83,7 @@ class ScriptedDecoder final : public v1::TokenizerService::Service {
     int answered = 0;
     while (stream->Read(&request)) {
       if (requests++ == 0) {
+        absl::MutexLock lock(&mu);
         model = request.start().model();
       } else if (request.has_start()) {
         ++bad_starts;
