@@ -41,13 +41,23 @@ void CallControl::Cancel() {
 }
 
 bool CallControl::cancelled() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return cancelled_;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (cancelled_) return true;
+  }
+  // gRPC may cancel the outgoing calls (propagation) before the front hears of it.
+  return parent_ != nullptr && parent_->IsCancelled();
 }
 
 absl::Status CallControl::Interruption() const {
-  if (cancelled()) return absl::CancelledError("the client cancelled the request");
+  const absl::Status cancelled = absl::CancelledError("the client cancelled the request");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (cancelled_) return cancelled;
+  }
   if (absl::Now() >= deadline_) return absl::DeadlineExceededError("the request's deadline passed");
+  // (gRPC also counts a passed deadline as cancelled: checked after it.)
+  if (parent_ != nullptr && parent_->IsCancelled()) return cancelled;
   return absl::OkStatus();
 }
 

@@ -32,6 +32,7 @@ class CallControl {
 
   // Cancels every outgoing call, present and future. Thread-safe, idempotent.
   void Cancel();
+  // After Cancel(), or once a gRPC parent call is cancelled (or past its deadline).
   bool cancelled() const;
   // Why outgoing calls stop early: CANCELLED after Cancel(), DEADLINE_EXCEEDED once the
   // deadline has passed, else OK.

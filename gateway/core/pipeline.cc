@@ -169,12 +169,8 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
     const Relay::Outcome outcome = relay.Wait();
     if (outcome.decode_failed && !finished && !client_gone) {
       shards_.router().Release(shard, charge);
-      // The stream ends when the call's deadline passes or its client cancels, too (gRPC may
-      // end it before the call hears of it: its own CANCELLED says so).
+      // The stream ends when the call's deadline passes or its client cancels, too.
       RETURN_IF_ERROR(call.Interruption());
-      if (outcome.decode.error_code() == grpc::StatusCode::CANCELLED) {
-        return absl::CancelledError("the client cancelled the request");
-      }
       return absl::UnavailableError("the tokenizer service dropped the decode stream");
     }
     const grpc::Status& st = outcome.worker;

@@ -51,9 +51,12 @@ Relay::Outcome Relay::Wait() {
     changed_.wait(lock, [this] { return stopped_; });
     decode_failed = decode_failed_;
   }
-  // A broken decode stream leaves nobody to relay the worker's tokens: stop generating.
-  if (decode_failed) worker_context_->TryCancel();
-  decode_context_->TryCancel();  // The decode stream has served its purpose.
+  if (decode_failed) {
+    // A broken decode stream leaves nobody to relay the worker's tokens: stop generating.
+    worker_context_->TryCancel();
+  } else {
+    decode_context_->TryCancel();  // The decode stream has served its purpose.
+  }
   // No Pump starts an operation on the decode stream after stopped_: gRPC may end it now.
   ReleaseDecodeHold();
   grpc::Status decode;
@@ -79,6 +82,9 @@ void Relay::Pump() {
       case WorkerStream::Took::kBatch:
         break;
     }
+    // Keeps the decode stream alive until the operations below have started, whatever stops
+    // the relay meanwhile (the destructor may release the relay's own hold at any time).
+    AddHold();
     in_flight_ = true;
     batch_ops_ = 2;  // The write and the read below.
     continue_ = false;
@@ -91,11 +97,10 @@ void Relay::Pump() {
     request_.mutable_ids()->CopyFrom(batch_.token_ids());
     request_.set_finish(batch_.finish_reason() != v1::FINISH_REASON_UNSPECIFIED);
   }
-  // Outside the lock (gRPC may run a reaction on this thread). The decode hold keeps the
-  // stream alive until these have started: stopped_ is not set while a batch is in flight
-  // without its read having completed.
+  // Outside the lock: gRPC may run a reaction on this thread.
   StartWrite(&request_);
   StartRead(&response_);
+  RemoveHold();
 }
 
 bool Relay::BatchOpDoneLocked() {
