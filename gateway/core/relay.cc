@@ -57,15 +57,10 @@ Relay::Outcome Relay::Wait() {
   } else {
     decode_context_->TryCancel();  // The decode stream has served its purpose.
   }
-  // No Pump starts an operation on the decode stream after stopped_: gRPC may end it now.
+  // No Pump starts an operation on the decode stream after stopped_: gRPC may end it now (the
+  // destructor waits for that).
   ReleaseDecodeHold();
-  grpc::Status decode;
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock, [this] { return decode_done_; });
-    decode = decode_status_;
-  }
-  return {worker_.Finish(), decode_failed, std::move(decode)};
+  return {worker_.Finish(), decode_failed};
 }
 
 void Relay::Pump() {
@@ -154,14 +149,10 @@ void Relay::OnReadDone(bool ok) {
   if (next) Pump();
 }
 
-void Relay::OnDone(const grpc::Status& status) {
+void Relay::OnDone(const grpc::Status& /*status: a failure shows in OnReadDone*/) {
+  // Only once the relay has stopped: the hold keeps the stream open until then.
   std::lock_guard<std::mutex> lock(mu_);
-  if (!stopped_) {  // The decode stream ended under a relay that was not done with it.
-    stopped_ = true;
-    decode_failed_ = true;
-  }
   decode_done_ = true;
-  decode_status_ = status;
   // Under the lock: once it is released the destructor may run.
   changed_.notify_all();
 }

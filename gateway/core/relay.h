@@ -47,11 +47,10 @@ class Relay final
 
   struct Outcome {
     grpc::Status worker;   // The worker call's status (CANCELLED after the handler stopped it).
-    bool decode_failed;    // The decode stream broke before the relay was done;
-    grpc::Status decode;   // its status then (CANCELLED, DEADLINE_EXCEEDED: the call's own).
+    bool decode_failed;    // The decode stream broke before the relay was done.
   };
   // Waits until the relay has stopped (the handler returned false, the worker stream ended and
-  // every batch was handled, or the decode stream broke), then for both calls' ends. Once.
+  // every batch was handled, or the decode stream broke), then for the worker call's end. Once.
   Outcome Wait();
 
   // grpc::ClientBidiReactor (the decode stream).
@@ -90,7 +89,6 @@ class Relay final
   bool decode_failed_ = false;  // Guarded by mu_.
   bool hold_released_ = false;  // Guarded by mu_.
   bool decode_done_ = false;    // Guarded by mu_: OnDone of the decode stream ran.
-  grpc::Status decode_status_;  // Guarded by mu_; set with decode_done_.
 
   const bool decode_started_;
   // Last: its callbacks (Pump) use the members above and the decode stream, so it starts after

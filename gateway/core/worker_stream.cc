@@ -21,26 +21,11 @@ WorkerStream::~WorkerStream() {
   changed_.wait(lock, [this] { return done_; });
 }
 
-bool WorkerStream::Next(v1::WorkerGenerateResponse* out, size_t max_messages) {
-  CHECK_GE(max_messages, 1u);
-  out->Clear();
-  std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait(lock, [this] { return !arrived_.empty() || reads_done_; });
-  if (arrived_.empty()) return false;
-  TakeLocked(out, max_messages);
-  return true;
-}
-
 WorkerStream::Took WorkerStream::Take(v1::WorkerGenerateResponse* out, size_t max_messages) {
   CHECK_GE(max_messages, 1u);
   out->Clear();
   std::lock_guard<std::mutex> lock(mu_);
   if (arrived_.empty()) return reads_done_ ? Took::kEnded : Took::kWaiting;
-  TakeLocked(out, max_messages);
-  return Took::kBatch;
-}
-
-void WorkerStream::TakeLocked(v1::WorkerGenerateResponse* out, size_t max_messages) {
   *out = std::move(arrived_.front());
   arrived_.pop_front();
   // Repeated fields append; the finish fields are set on the last message only, and a
@@ -51,6 +36,7 @@ void WorkerStream::TakeLocked(v1::WorkerGenerateResponse* out, size_t max_messag
     if (step_us != 0) out->mutable_timings()->set_step_us(step_us);
     arrived_.pop_front();
   }
+  return Took::kBatch;
 }
 
 grpc::Status WorkerStream::Finish() {
@@ -68,7 +54,6 @@ void WorkerStream::OnReadDone(bool ok) {
       reads_done_ = true;
     }
   }
-  changed_.notify_all();
   if (ok) {
     incoming_.Clear();
     StartRead(&incoming_);

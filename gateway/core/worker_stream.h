@@ -36,14 +36,10 @@ class WorkerStream final : public grpc::ClientReadReactor<v1::WorkerGenerateResp
   WorkerStream(const WorkerStream&) = delete;
   WorkerStream& operator=(const WorkerStream&) = delete;
 
-  // Waits for a message, then takes up to `max_messages` (≥ 1) of those that have arrived,
-  // merged in order into `*out`: token ids and logprobs concatenated, step times added up,
-  // the finish fields of the last. False once the stream has ended and every message was
-  // taken.
-  bool Next(v1::WorkerGenerateResponse* out, size_t max_messages);
-
-  // Next without waiting: kBatch when it took messages into `*out`, kWaiting when none has
-  // arrived yet, kEnded when the stream has ended and every message was taken.
+  // Takes up to `max_messages` (≥ 1) of the messages that have arrived, merged in order into
+  // `*out`: token ids and logprobs concatenated, step times added up, the finish fields of the
+  // last. Does not wait: kBatch when it took messages, kWaiting when none has arrived yet,
+  // kEnded when the stream has ended and every message was taken.
   enum class Took { kBatch, kWaiting, kEnded };
   Took Take(v1::WorkerGenerateResponse* out, size_t max_messages);
 
@@ -55,15 +51,11 @@ class WorkerStream final : public grpc::ClientReadReactor<v1::WorkerGenerateResp
   void OnDone(const grpc::Status& status) override;
 
  private:
-  // Moves up to `max_messages` arrived messages, merged, into `*out`; `mu_` held, one or
-  // more messages arrived.
-  void TakeLocked(v1::WorkerGenerateResponse* out, size_t max_messages);
-
   grpc::ClientContext* const context_;
   const std::function<void()> on_arrival_;
   v1::WorkerGenerateResponse incoming_;  // Owned by the read in flight.
   std::mutex mu_;
-  std::condition_variable changed_;
+  std::condition_variable changed_;  // Signals done_.
   std::deque<v1::WorkerGenerateResponse> arrived_;  // Guarded by mu_.
   bool reads_done_ = false;                          // Guarded by mu_.
   bool done_ = false;                                // Guarded by mu_.

@@ -1,13 +1,15 @@
 #include "gateway/core/worker_stream.h"
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "gateway/core/scripted_backends.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "gateway/core/scripted_backends.h"
 #include "services/common/server.h"
 #include "services/common/test_util.h"
 
@@ -41,7 +43,7 @@ TEST_F(WorkerStreamTest, MergesEveryMessageThatHasArrived) {
   WorkerStream stream(*stub_, &ctx, request_);
   ASSERT_TRUE(stream.Finish().ok());  // Every message has arrived by now.
   v1::WorkerGenerateResponse m;
-  ASSERT_TRUE(stream.Next(&m, 64));
+  ASSERT_EQ(stream.Take(&m, 64), WorkerStream::Took::kBatch);
   EXPECT_THAT(Ids(m), ElementsAre(1, 2, 3, 4, 5));
   ASSERT_EQ(m.logprobs_size(), 5);
   EXPECT_EQ(m.logprobs(4).token_id(), 5u);
@@ -51,7 +53,7 @@ TEST_F(WorkerStreamTest, MergesEveryMessageThatHasArrived) {
   EXPECT_EQ(m.finish_reason(), v1::FINISH_REASON_STOP);
   EXPECT_EQ(m.stop_token_id(), 5u);
   EXPECT_EQ(m.usage().completion_tokens(), 5u);
-  EXPECT_FALSE(stream.Next(&m, 64));
+  EXPECT_EQ(stream.Take(&m, 64), WorkerStream::Took::kEnded);
 }
 
 TEST_F(WorkerStreamTest, TakesAtMostTheGivenNumberOfMessages) {
@@ -60,38 +62,40 @@ TEST_F(WorkerStreamTest, TakesAtMostTheGivenNumberOfMessages) {
   WorkerStream stream(*stub_, &ctx, request_);
   ASSERT_TRUE(stream.Finish().ok());
   v1::WorkerGenerateResponse m;
-  ASSERT_TRUE(stream.Next(&m, 2));
+  ASSERT_EQ(stream.Take(&m, 2), WorkerStream::Took::kBatch);
   EXPECT_THAT(Ids(m), ElementsAre(1, 2));
   EXPECT_EQ(m.finish_reason(), v1::FINISH_REASON_UNSPECIFIED);
   EXPECT_FALSE(m.has_usage());
-  ASSERT_TRUE(stream.Next(&m, 2));
+  ASSERT_EQ(stream.Take(&m, 2), WorkerStream::Took::kBatch);
   EXPECT_THAT(Ids(m), ElementsAre(3, 4));
   EXPECT_EQ(m.timings().step_us(), 70u);  // Nothing of the previous batch is left.
   EXPECT_EQ(m.timings().time_to_first_token_us(), 0u);
-  ASSERT_TRUE(stream.Next(&m, 2));
+  ASSERT_EQ(stream.Take(&m, 2), WorkerStream::Took::kBatch);
   EXPECT_THAT(Ids(m), ElementsAre(5));
   EXPECT_EQ(m.finish_reason(), v1::FINISH_REASON_STOP);
-  EXPECT_FALSE(stream.Next(&m, 2));
+  EXPECT_EQ(stream.Take(&m, 2), WorkerStream::Took::kEnded);
 }
 
 TEST_F(WorkerStreamTest, HandsOverWhatHasArrivedWithoutWaitingForMore) {
   worker_.hold_after = 2;
   ASSERT_NO_FATAL_FAILURE(Start());
   grpc::ClientContext ctx;
-  WorkerStream stream(*stub_, &ctx, request_);
+  std::atomic<int> arrivals{0};
+  absl::Notification two_arrived;
+  WorkerStream stream(*stub_, &ctx, request_, [&] {
+    if (++arrivals == 2) two_arrived.Notify();
+  });
+  two_arrived.WaitForNotification();  // The worker holds after 2.
   v1::WorkerGenerateResponse m;
-  std::vector<uint32_t> before;
-  while (before.size() < 2) {  // The worker holds after 2: these cannot wait for more.
-    ASSERT_TRUE(stream.Next(&m, 64));
-    for (uint32_t id : m.token_ids()) before.push_back(id);
-    EXPECT_EQ(m.finish_reason(), v1::FINISH_REASON_UNSPECIFIED);
-  }
-  EXPECT_THAT(before, ElementsAre(1, 2));
+  ASSERT_EQ(stream.Take(&m, 64), WorkerStream::Took::kBatch);
+  EXPECT_THAT(Ids(m), ElementsAre(1, 2));
+  EXPECT_EQ(m.finish_reason(), v1::FINISH_REASON_UNSPECIFIED);
+  EXPECT_EQ(stream.Take(&m, 64), WorkerStream::Took::kWaiting);  // Nothing more, no wait.
   worker_.release.Notify();
   ASSERT_TRUE(stream.Finish().ok());
-  ASSERT_TRUE(stream.Next(&m, 64));
+  ASSERT_EQ(stream.Take(&m, 64), WorkerStream::Took::kBatch);
   EXPECT_THAT(Ids(m), ElementsAre(3, 4, 5));
-  EXPECT_FALSE(stream.Next(&m, 64));
+  EXPECT_EQ(stream.Take(&m, 64), WorkerStream::Took::kEnded);
 }
 
 TEST_F(WorkerStreamTest, EndsWithTheWorkersStatus) {
@@ -100,11 +104,11 @@ TEST_F(WorkerStreamTest, EndsWithTheWorkersStatus) {
   ASSERT_NO_FATAL_FAILURE(Start());
   grpc::ClientContext ctx;
   WorkerStream stream(*stub_, &ctx, request_);
-  v1::WorkerGenerateResponse m;
-  ASSERT_TRUE(stream.Next(&m, 64));
-  EXPECT_THAT(Ids(m), ElementsAre(1));
-  EXPECT_FALSE(stream.Next(&m, 64));
   const grpc::Status st = stream.Finish();
+  v1::WorkerGenerateResponse m;
+  ASSERT_EQ(stream.Take(&m, 64), WorkerStream::Took::kBatch);
+  EXPECT_THAT(Ids(m), ElementsAre(1));
+  EXPECT_EQ(stream.Take(&m, 64), WorkerStream::Took::kEnded);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(st.error_message(), "shard draining");
 }
@@ -114,9 +118,13 @@ TEST_F(WorkerStreamTest, DestroyingARunningStreamCancelsTheCall) {
   ASSERT_NO_FATAL_FAILURE(Start());
   grpc::ClientContext ctx;
   {
-    WorkerStream stream(*stub_, &ctx, request_);
+    absl::Notification arrived;
+    WorkerStream stream(*stub_, &ctx, request_, [&] {
+      if (!arrived.HasBeenNotified()) arrived.Notify();
+    });
+    arrived.WaitForNotification();
     v1::WorkerGenerateResponse m;
-    ASSERT_TRUE(stream.Next(&m, 1));
+    ASSERT_EQ(stream.Take(&m, 1), WorkerStream::Took::kBatch);
     EXPECT_THAT(Ids(m), ElementsAre(1));
   }  // Returns only once gRPC is done with the call.
   EXPECT_TRUE(worker_.handler_returned.WaitForNotificationWithTimeout(absl::Seconds(30)));
@@ -126,9 +134,9 @@ TEST_F(WorkerStreamTest, AnUnreachableWorkerEndsTheStreamUnavailable) {
   stub_ = v1::WorkerService::NewStub(testing::InsecureChannel("127.0.0.1:1"));
   grpc::ClientContext ctx;
   WorkerStream stream(*stub_, &ctx, request_);
-  v1::WorkerGenerateResponse m;
-  EXPECT_FALSE(stream.Next(&m, 64));
   EXPECT_EQ(stream.Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  v1::WorkerGenerateResponse m;
+  EXPECT_EQ(stream.Take(&m, 64), WorkerStream::Took::kEnded);
 }
 
 }  // namespace
