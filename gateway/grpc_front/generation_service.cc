@@ -12,8 +12,8 @@
 #include "glog/logging.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/support/method_handler.h"
-#include "grpcpp/support/sync_stream.h"
 #include "grpcpp/impl/codegen/server_callback_handlers.h"
+#include "grpcpp/support/sync_stream.h"
 #include "proto/named_parse_errors.h"
 #include "services/common/grpc_status.h"
 
@@ -40,18 +40,24 @@ int MethodIndex(const char* method) {
 }  // namespace
 
 template <class Request>
-grpc::Status GenerationService::ReadRequest(
-    const char* method, grpc::internal::ReaderInterface<grpc::ByteBuffer>& stream,
-    Request& request) {
-  const absl::Time start = absl::Now();
-  grpc::ByteBuffer bytes;
-  grpc::Status st = stream.Read(&bytes)
-                        ? ParseNamingErrors(&bytes, &request)
+grpc::Status GenerationService::ParseRequest(const char* method, absl::Time start,
+                                             grpc::ByteBuffer* bytes, Request& request) {
+  grpc::Status st = bytes != nullptr
+                        ? ParseNamingErrors(bytes, &request)
                         : grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message");
   if (!st.ok()) {
     metrics_.Record(method, st.error_code(), absl::ToDoubleSeconds(absl::Now() - start));
   }
   return st;
+}
+
+template <class Request>
+grpc::Status GenerationService::ReadRequest(
+    const char* method, grpc::internal::ReaderInterface<grpc::ByteBuffer>& stream,
+    Request& request) {
+  const absl::Time start = absl::Now();
+  grpc::ByteBuffer bytes;
+  return ParseRequest(method, start, stream.Read(&bytes) ? &bytes : nullptr, request);
 }
 
 template <class Request, class Response>
@@ -85,28 +91,19 @@ class GenerationService::StreamCall final
   StreamCall(GenerationService& service, grpc::CallbackServerContext* ctx, const char* method)
       : service_(service), ctx_(ctx), method_(method), call_(*ctx) {}
 
-  // Parses and authorizes the request and starts its pipeline; or finishes the call with why
-  // it was refused.
-  void Start(const grpc::ByteBuffer& bytes, bool chat) {
+  // Parses and authorizes the request (a `Request`, made a PipelineRequest by `from`) and
+  // starts its pipeline; or finishes the call with why it was refused.
+  template <class Request>
+  void Start(const grpc::ByteBuffer& bytes,
+             PipelineRequest (GenerationService::*from)(const Request&)) {
     const absl::Time start = absl::Now();
-    grpc::ByteBuffer copy(bytes);
-    PipelineRequest p;
-    grpc::Status parsed;
-    if (chat) {
-      v1::ChatRequest request;
-      parsed = ParseNamingErrors(&copy, &request);
-      if (parsed.ok()) p = service_.FromChat(request);
-    } else {
-      v1::GenerateRequest request;
-      parsed = ParseNamingErrors(&copy, &request);
-      if (parsed.ok()) p = service_.FromGenerate(request);
-    }
-    if (!parsed.ok()) {
-      service_.metrics_.Record(method_, parsed.error_code(),
-                               absl::ToDoubleSeconds(absl::Now() - start));
-      Close(parsed);
+    grpc::ByteBuffer copy(bytes);  // ParseNamingErrors reads through a mutable buffer.
+    Request request;
+    if (grpc::Status st = service_.ParseRequest(method_, start, &copy, request); !st.ok()) {
+      Close(st);
       return;
     }
+    PipelineRequest p = (service_.*from)(request);
     RpcMetrics::Scope scope = service_.metrics_.Start(method_);
     auto lease = service_.Authorize(ctx_);
     if (!lease.ok()) {
@@ -210,14 +207,16 @@ class GenerationService::StreamCall final
   grpc::Status final_;                             // Guarded by mu_.
 };
 
-void GenerationService::ServeStream(const char* method, bool chat) {
+template <class Request>
+void GenerationService::ServeStream(const char* method,
+                                    PipelineRequest (GenerationService::*from)(const Request&)) {
   MarkMethodRawCallback(
       MethodIndex(method),
       new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer,
                                                          v1::GenerateStreamResponse>(
-          [this, method, chat](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* bytes) {
+          [this, method, from](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* bytes) {
             auto* call = new StreamCall(*this, ctx, method);
-            call->Start(*bytes, chat);
+            call->Start(*bytes, from);
             return call;
           }));
 }
@@ -232,8 +231,8 @@ GenerationService::GenerationService(Pipeline& pipeline, prometheus::Registry& r
   ParseWithNamedErrors("Chat", &GenerationService::Chat);
   ParseWithNamedErrors("Tokenize", &GenerationService::Tokenize);
   ParseWithNamedErrors("CountTokens", &GenerationService::CountTokens);
-  ServeStream("GenerateStream", /*chat=*/false);
-  ServeStream("ChatStream", /*chat=*/true);
+  ServeStream("GenerateStream", &GenerationService::FromGenerate);
+  ServeStream("ChatStream", &GenerationService::FromChat);
 }
 
 absl::StatusOr<ApiKeyAuth::Lease> GenerationService::Authorize(grpc::ServerContextBase* ctx) {

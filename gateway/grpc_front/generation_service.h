@@ -10,6 +10,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/time/time.h"
 #include "gateway/auth/api_keys.h"
 #include "gateway/core/pipeline.h"
 #include "gateway/core/thread_cache.h"
@@ -50,8 +51,14 @@ class GenerationService final : public v1::Generation::Service {
   void ParseWithNamedErrors(const char* method,
                             grpc::Status (GenerationService::*rpc)(grpc::ServerContext*,
                                                                    const Request*, Response*));
-  // `chat`: the request is a ChatRequest (ChatStream), else a GenerateRequest.
-  void ServeStream(const char* method, bool chat);
+  // Serves `method` with StreamCall; `from` turns its request into the pipeline's.
+  template <class Request>
+  void ServeStream(const char* method, PipelineRequest (GenerationService::*from)(const Request&));
+  // Parses `bytes` (null: no request came), the request of a call of `method` that arrived at
+  // `start`; a refusal is recorded.
+  template <class Request>
+  grpc::Status ParseRequest(const char* method, absl::Time start, grpc::ByteBuffer* bytes,
+                            Request& request);
   // Reads and parses the one request of a call of `method`; a refusal is recorded.
   template <class Request>
   grpc::Status ReadRequest(const char* method,

@@ -87,7 +87,7 @@ void HttpExchange::Respond(int status, std::string_view content_type, std::strin
 }
 
 void HttpExchange::StartStream(int status, std::string_view content_type,
-                               const Headers& headers, std::string first_chunk) {
+                               const Headers& headers, std::string_view first_chunk) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (state_ != State::kNew) return;

@@ -84,7 +84,7 @@ class HttpExchange {
   // Write() as one chunk, then End(). A non-empty `first_chunk` goes out with the headers, in
   // the same socket write (it saves a round through the connection's I/O thread).
   void StartStream(int status, std::string_view content_type, const Headers& headers = {},
-                   std::string first_chunk = {});
+                   std::string_view first_chunk = {});
   void Write(std::string data);
   void End();
 

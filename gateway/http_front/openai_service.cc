@@ -272,7 +272,7 @@ void OpenAiService::RunGeneration(std::shared_ptr<http::HttpExchange> ex,
       // (StreamStart numbers its events first: it must run before StreamChunk.)
       std::string events = encoder.StreamStart();
       events += encoder.StreamChunk(c);
-      ex->StartStream(200, "text/event-stream", kSseHeaders, std::move(events));
+      ex->StartStream(200, "text/event-stream", kSseHeaders, events);
     } else {
       ex->Write(encoder.StreamChunk(c));
     }
