@@ -108,11 +108,12 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
       }
       return picked.status();
     }
-    const std::string shard = *std::move(picked);
+    const Assignment assignment = *std::move(picked);
+    const std::string& shard = assignment.shard;
     if (metrics_ != nullptr) metrics_->Routed(shard, r.model);
     std::shared_ptr<v1::WorkerService::Stub> stub = shards_.stub(shard);
     if (stub == nullptr) {  // Dropped from DNS since the pick.
-      shards_.router().Release(shard, charge);
+      shards_.router().Release(assignment);
       tried.push_back(shard);
       continue;
     }
@@ -168,13 +169,13 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
     });
     const Relay::Outcome outcome = relay.Wait();
     if (outcome.decode_failed && !finished && !client_gone) {
-      shards_.router().Release(shard, charge);
+      shards_.router().Release(assignment);
       // The stream ends when the call's deadline passes or its client cancels, too.
       RETURN_IF_ERROR(call.Interruption());
       return absl::UnavailableError("the tokenizer service dropped the decode stream");
     }
     const grpc::Status& st = outcome.worker;
-    shards_.router().Release(shard, charge);
+    shards_.router().Release(assignment);
     if (finished || client_gone) return absl::OkStatus();
     if (call.cancelled()) return call.Interruption();
     if (!st.ok() && metrics_ != nullptr) {

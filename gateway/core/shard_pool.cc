@@ -116,6 +116,8 @@ void ShardPool::PollOnce() {
     load_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
     v1::GetLoadResponse load;
     grpc::Status st = stub_ptr->GetInfo(&info_ctx, {}, &info);
+    // The load answer includes the requests picked for this shard before it was asked.
+    const uint64_t mark = router_.PollMark();
     if (st.ok()) st = stub_ptr->GetLoad(&load_ctx, {}, &load);
     // A shard that answers late (a loaded machine) keeps its last known state for a few
     // polls; one that refuses connections or says it is not ready is out at once.
@@ -140,7 +142,7 @@ void ShardPool::PollOnce() {
           static_cast<int64_t>(load.total().outstanding_tokens()) +
           256 * static_cast<int64_t>(load.total().running() + load.total().waiting());
     }
-    router_.Update(state);
+    router_.Update(state, mark);
   }
   std::lock_guard<std::mutex> lock(mu_);
   models_ = std::move(models);

@@ -23,17 +23,26 @@ void Router::SetShards(const std::vector<std::string>& names) {
   shards_ = std::move(next);
 }
 
-void Router::Update(const ShardState& state) {
+uint64_t Router::PollMark() const {
   absl::MutexLock lock(&mu_);
+  return last_charge_;
+}
+
+void Router::Update(const ShardState& state, std::optional<uint64_t> mark) {
+  absl::MutexLock lock(&mu_);
+  const uint64_t reported = mark.value_or(last_charge_);
   for (Shard& s : shards_) {
     if (s.state.name != state.name) continue;
     s.state = state;
-    // The shard's own figure now includes what we charged before the poll.
-    s.local_outstanding = 0;
+    // The shard's own figure now includes what we charged before the poll was sent.
+    while (!s.unreported.empty() && s.unreported.front().number <= reported) {
+      s.unreported_tokens -= s.unreported.front().tokens;
+      s.unreported.pop_front();
+    }
   }
 }
 
-absl::StatusOr<std::string> Router::Pick(const std::string& model, uint64_t prefix_hash,
+absl::StatusOr<Assignment> Router::Pick(const std::string& model, uint64_t prefix_hash,
                                          int64_t tokens, absl::Span<const std::string> exclude) {
   absl::MutexLock lock(&mu_);
   bool served_anywhere = false;
@@ -52,7 +61,7 @@ absl::StatusOr<std::string> Router::Pick(const std::string& model, uint64_t pref
     return absl::UnavailableError(
         absl::StrCat("no healthy shard serving model '", model, "' is available"));
   }
-  auto load = [](const Shard* s) { return s->state.reported_outstanding + s->local_outstanding; };
+  auto load = [](const Shard* s) { return s->state.reported_outstanding + s->unreported_tokens; };
   Shard* best = *std::min_element(candidates.begin(), candidates.end(),
                                   [&](const Shard* a, const Shard* b) { return load(a) < load(b); });
   if (auto it = affinity_.find(prefix_hash); it != affinity_.end()) {
@@ -63,16 +72,26 @@ absl::StatusOr<std::string> Router::Pick(const std::string& model, uint64_t pref
       }
     }
   }
-  best->local_outstanding += tokens;
+  const Charge charge{++last_charge_, tokens};
+  best->unreported.push_back(charge);
+  best->unreported_tokens += tokens;
   if (affinity_.size() >= options_.max_affinity_entries) affinity_.clear();
   affinity_[prefix_hash] = best->state.name;
-  return best->state.name;
+  return Assignment{best->state.name, charge.number, tokens};
 }
 
-void Router::Release(const std::string& shard, int64_t tokens) {
+void Router::Release(const Assignment& assignment) {
   absl::MutexLock lock(&mu_);
   for (Shard& s : shards_) {
-    if (s.state.name == shard) s.local_outstanding = std::max<int64_t>(0, s.local_outstanding - tokens);
+    if (s.state.name != assignment.shard) continue;
+    // Charges are numbered in order: a binary search finds it, if no report took it yet.
+    auto it = std::lower_bound(
+        s.unreported.begin(), s.unreported.end(), assignment.charge,
+        [](const Charge& c, uint64_t number) { return c.number < number; });
+    if (it != s.unreported.end() && it->number == assignment.charge) {
+      s.unreported_tokens -= it->tokens;
+      s.unreported.erase(it);
+    }
   }
 }
 

@@ -2,10 +2,16 @@
 // with the least outstanding work; when several are within `affinity_slack` tokens of the
 // least loaded, the one that last served the same prompt prefix (its KV blocks may still be
 // in that shard's prefix cache). Pure policy: the shard states come from polling.
+//
+// A shard's load is what it last reported plus the work this gateway sent it that the report
+// cannot include yet: each pick is a charge numbered in order, and a report that answers a poll
+// started after charge n replaces charges 1..n only. Charges made while a poll is in flight stay
+// until the next one, so a burst of requests is spread even when a poll lands in the middle.
 #ifndef SLLM_GATEWAY_ROUTING_ROUTER_H_
 #define SLLM_GATEWAY_ROUTING_ROUTER_H_
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,34 +39,52 @@ struct RouterOptions {
   size_t max_affinity_entries = 65536;
 };
 
+// A pick: the shard, and the charge to hand back to Release once the request is done.
+struct Assignment {
+  std::string shard;
+  uint64_t charge = 0;  // Sequence number of the charge.
+  int64_t tokens = 0;
+};
+
 class Router {
  public:
   explicit Router(RouterOptions options = {}) : options_(options) {}
 
   // Replaces the shard list (from flags or DNS); states of known shards are kept.
   void SetShards(const std::vector<std::string>& names);
-  // Updates one shard from a health check / GetInfo / GetLoad poll.
-  void Update(const ShardState& state);
+  // The number of the last charge made: take it just before asking a shard for its load.
+  uint64_t PollMark() const;
+  // Updates one shard from a health check / GetInfo / GetLoad poll whose load request was sent
+  // after charge `mark` (default: after every charge so far).
+  void Update(const ShardState& state, std::optional<uint64_t> mark = std::nullopt);
 
-  // Picks a shard for `model` and charges it `tokens` of outstanding work until Release().
-  // `exclude`: shards already tried for this request. UNAVAILABLE when no healthy shard serves
-  // the model (NOT_FOUND when no shard serves it at all).
-  absl::StatusOr<std::string> Pick(const std::string& model, uint64_t prefix_hash, int64_t tokens,
-                                   absl::Span<const std::string> exclude = {});
-  // Returns the work charged by Pick once the request is done (or failed).
-  void Release(const std::string& shard, int64_t tokens);
+  // Picks a shard for `model` and charges it `tokens` of outstanding work until Release() or
+  // until a poll reports it. `exclude`: shards already tried for this request. UNAVAILABLE
+  // when no healthy shard serves the model (NOT_FOUND when no shard serves it at all).
+  absl::StatusOr<Assignment> Pick(const std::string& model, uint64_t prefix_hash, int64_t tokens,
+                                  absl::Span<const std::string> exclude = {});
+  // Returns the charge of a pick once the request is done (or failed); nothing when a poll
+  // already reported it (the shard's next report no longer includes it either).
+  void Release(const Assignment& assignment);
 
   std::vector<ShardState> Snapshot() const;
   // Models served by at least one healthy shard.
   std::vector<std::string> ServedModels() const;
 
  private:
+  struct Charge {
+    uint64_t number;
+    int64_t tokens;
+  };
   struct Shard {
     ShardState state;
-    int64_t local_outstanding = 0;  // Charged by this gateway since the last poll.
+    // Charges no report has included yet, oldest first, and their sum.
+    std::deque<Charge> unreported;
+    int64_t unreported_tokens = 0;
   };
   const RouterOptions options_;
   mutable absl::Mutex mu_;
+  uint64_t last_charge_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<Shard> shards_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, std::string> affinity_ ABSL_GUARDED_BY(mu_);
 };

@@ -168,13 +168,20 @@ TEST(FaultE2ETest, AKilledShardLosesOnlyItsRunningStreamAndComesBack) {
   constexpr int kTokens = 500;
   for (int i = 0; i < 4; ++i) streams.push_back(std::make_unique<Stream>(*stub, kTokens));
   // Each shard runs one stream and queues one.
+  std::string seen;  // The last loads polled, for the failure message.
   ASSERT_TRUE(Eventually([&] {
+    bool spread = true;
+    seen.clear();
     for (int shard : {0, 1}) {
       auto load = ShardLoad(*cluster, shard);
-      if (!load || load->total().running() != 1 || load->total().waiting() != 1) return false;
+      if (!load) return false;
+      absl::StrAppend(&seen, " shard ", shard, ": ", load->total().running(), " running + ",
+                      load->total().waiting(), " queued;");
+      spread = spread && load->total().running() == 1 && load->total().waiting() == 1;
     }
-    return true;
-  })) << "the four streams did not spread over the two shards as 1 running + 1 queued each";
+    return spread;
+  })) << "the four streams did not spread over the two shards as 1 running + 1 queued each; "
+      << "last seen:" << seen;
   ASSERT_EQ(kill(cluster->pids()[Worker(0)], SIGKILL), 0);
   cluster->WaitExit(Worker(0));
   int failed = 0, completed = 0;

@@ -353,7 +353,9 @@ absl::Status Engine::WarmUp() {
 
 EngineLoad Engine::load() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return load_;
+  EngineLoad load = load_;
+  load.waiting += static_cast<int32_t>(inbox_.size());
+  return load;
 }
 
 }  // namespace sllm::worker

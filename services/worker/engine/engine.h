@@ -114,6 +114,7 @@ class Engine {
   // Generates one token of a one-token prompt: proves the model runs (readiness).
   absl::Status WarmUp();
 
+  // As of the last step, plus the requests submitted since (counted as waiting).
   EngineLoad load() const;
   const ModelConfig& config() const { return config_; }
   // The model (read-only: its parameters, for benchmarks and memory reports).

@@ -172,6 +172,20 @@ TEST(EngineTest, CancelFreesTheSequenceAtTheNextStep) {
   EXPECT_EQ(o.tokens.size(), 5u);
 }
 
+TEST(EngineTest, ASubmittedRequestCountsAsWaitingBeforeTheNextStep) {
+  auto e = MakeEngine();
+  Output o;
+  Submit(*e, {1, 403, 407}, 4, o);
+  // Accepted but not yet admitted by a step: a router asking for the load must see it.
+  EXPECT_EQ(e->load().waiting, 1);
+  EXPECT_EQ(e->load().running, 0);
+  e->Step();
+  EXPECT_EQ(e->load().waiting, 0);
+  EXPECT_EQ(e->load().running, 1);
+  RunUntilDone(*e, {&o});
+  EXPECT_EQ(e->load().waiting + e->load().running, 0);
+}
+
 TEST(EngineTest, TheLoadDropsAFinishedRequestBeforeItsLastEvent) {
   EngineOptions o;
   o.num_threads = 1;
