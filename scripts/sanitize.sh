@@ -66,7 +66,7 @@ if [ "$mode" = thread ] && [ "${SLLM_TSAN_GRPC:-0}" != 1 ]; then
   # 101 reports, 100 with both accesses in gRPC/abseil/protobuf code, the last a vptr "race"
   # on a reactor that gRPC's shutdown refcount orders). ASan covers them. SLLM_TSAN_GRPC=1
   # runs them anyway (with a TSan-built gRPC and abseil).
-  exclude=(-E '^(ServiceRunnerTest|ServiceRunnerDrainTest|ServerTlsTest|TokenizerServiceTest|GatewayTest|GatewayTlsTest|GatewayServerTest|GatewayOverloadTest|HostileInputTest|GatewayLoadTest|WorkerServiceTest|FaultE2ETest|ClusterE2ETest)\.')
+  exclude=(-E '^(ServiceRunnerTest|ServiceRunnerDrainTest|ServerTlsTest|TokenizerServiceTest|GatewayTest|GatewayTlsTest|GatewayServerTest|GatewayOverloadTest|HostileInputTest|GatewayLoadTest|RelayTest|WorkerStreamTest|WorkerServiceTest|FaultE2ETest|ClusterE2ETest)\.')
 fi
 "${nice_cmd[@]}" ctest --output-on-failure -j "$jobs" -LE '^(deploy|fuzz)$' "${exclude[@]}" "$@" || rc=$?
 echo "sanitize: $mode ctest took $(( $(date +%s) - start )) s (rc $rc)"

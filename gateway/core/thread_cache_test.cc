@@ -6,11 +6,31 @@
 #include <set>
 #include <thread>
 
-#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 
 namespace sllm::gateway {
 namespace {
+
+// Notified once by one thread, awaited by another. On std::mutex rather than absl::Notification
+// so that ThreadSanitizer sees the hand-off: Debian's abseil is not TSan-instrumented, and an
+// absl::Notification between a task's write and the test's read reads to it as a race.
+class Signal {
+ public:
+  void Notify() {
+    std::lock_guard<std::mutex> lock(mu_);
+    notified_ = true;
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return notified_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool notified_ = false;
+};
 
 // Spins (yielding) until `done()`; for states that only a thread's own steps reach.
 template <class F>
@@ -20,19 +40,19 @@ void Until(F done) {
 
 TEST(ThreadCacheTest, AWaitingThreadTakesTheNextTask) {
   std::thread::id first, second;
-  absl::Notification ran_first, ran_second;
+  Signal ran_first, ran_second;
   ThreadCache cache;  // Last: it ends its threads before the state they use goes.
   ASSERT_TRUE(cache.Run([&] {
                      first = std::this_thread::get_id();
                      ran_first.Notify();
                    }).ok());
-  ran_first.WaitForNotification();
+  ran_first.Wait();
   Until([&] { return cache.waiting() == 1; });
   ASSERT_TRUE(cache.Run([&] {
                      second = std::this_thread::get_id();
                      ran_second.Notify();
                    }).ok());
-  ran_second.WaitForNotification();
+  ran_second.Wait();
   EXPECT_EQ(first, second);
   EXPECT_EQ(cache.threads(), 1);
 }
@@ -62,14 +82,14 @@ TEST(ThreadCacheTest, BlockingTasksEachGetAThread) {
 }
 
 TEST(ThreadCacheTest, AThreadLeftIdleEnds) {
-  absl::Notification ran, ran_again;
+  Signal ran, ran_again;
   ThreadCache cache(std::chrono::milliseconds(5));
   ASSERT_TRUE(cache.Run([&] { ran.Notify(); }).ok());
-  ran.WaitForNotification();
+  ran.Wait();
   Until([&] { return cache.threads() == 0; });
   // A new thread serves the next task.
   ASSERT_TRUE(cache.Run([&] { ran_again.Notify(); }).ok());
-  ran_again.WaitForNotification();
+  ran_again.Wait();
 }
 
 TEST(ThreadCacheTest, DestructionRunsEveryTaskAndWaitsForTheThreads) {
