@@ -77,7 +77,7 @@ absl::StatusOr<Assignment> Router::Pick(const std::string& model, uint64_t prefi
   best->unreported_tokens += tokens;
   if (affinity_.size() >= options_.max_affinity_entries) affinity_.clear();
   affinity_[prefix_hash] = best->state.name;
-  return Assignment{best->state.name, charge.number, tokens};
+  return Assignment{best->state.name, charge.number};
 }
 
 void Router::Release(const Assignment& assignment) {

@@ -43,7 +43,6 @@ struct RouterOptions {
 struct Assignment {
   std::string shard;
   uint64_t charge = 0;  // Sequence number of the charge.
-  int64_t tokens = 0;
 };
 
 class Router {
