@@ -223,6 +223,10 @@ void ServiceRunner::Wait() {
   if (server_ != nullptr) server_->Wait();
 }
 
+void ServiceRunner::OnDrain(std::function<void()> hook) {
+  drain_hooks_.push_back(std::move(hook));
+}
+
 bool ServiceRunner::draining() const {
   std::lock_guard<std::mutex> lock(mu_);
   return draining_;
@@ -257,6 +261,7 @@ void ServiceRunner::Drain(int signal_number) {
       if (!service.empty()) serving_gauge_.Add({{"service", service}}).Set(0);
     }
   }
+  for (const auto& hook : drain_hooks_) hook();
   LOG(INFO) << (signal_number != 0 ? absl::StrCat("received ", strsignal(signal_number))
                                    : std::string("shutdown requested"))
             << "; draining in-flight calls for up to " << options_.drain_deadline;

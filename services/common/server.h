@@ -113,6 +113,11 @@ class ServiceRunner {
   // True once shutdown has begun.
   bool draining() const;
 
+  // Runs `hook` when the drain begins, after health turns NOT_SERVING and before the server
+  // waits for its in-flight calls (so a service can end long-lived calls that have nothing
+  // left to do). Only before Start().
+  void OnDrain(std::function<void()> hook);
+
   // The server, after a successful Start().
   grpc::Server* server() const { return server_.get(); }
 
@@ -139,6 +144,7 @@ class ServiceRunner {
   bool started_ = false;                // Guarded by mu_.
   bool draining_ = false;               // Guarded by mu_.
   std::map<std::string, bool> health_;  // Guarded by mu_: statuses set before Start().
+  std::vector<std::function<void()>> drain_hooks_;  // Set before Start().
 
   std::mutex wait_mu_;  // Serializes Wait() callers.
 };

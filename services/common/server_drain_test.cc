@@ -125,6 +125,28 @@ TEST(ServiceRunnerDrainTest, InFlightCallsFinishDuringTheDrain) {
   EXPECT_TRUE(runner.draining());
 }
 
+TEST(ServiceRunnerDrainTest, DrainHooksRunBeforeTheServerWaitsForItsCalls) {
+  HoldingService service;
+  ServiceRunner runner(LocalOptions(absl::Seconds(600)));
+  runner.AddService(&service);
+  std::atomic<bool> hooked{false};
+  // Ends the held call: the drain can only finish (before its deadline) once this ran.
+  runner.OnDrain([&] {
+    hooked = true;
+    service.Release();
+  });
+  ASSERT_TRUE(runner.Start().ok());
+  auto stub = sllm::v1::TokenizerService::NewStub(testing::InsecureChannel(runner.local_target()));
+  std::future<void> arrived = service.arrived();
+  PendingCall call(*stub);
+  arrived.wait();
+  runner.Shutdown();
+  const grpc::Status status = call.done.get_future().get();
+  EXPECT_TRUE(status.ok()) << status.error_message();  // Not cancelled by the deadline.
+  runner.Wait();
+  EXPECT_TRUE(hooked);
+}
+
 TEST(ServiceRunnerDrainTest, CallsStillRunningAtTheDeadlineAreCancelled) {
   HoldingService service;
   const absl::Duration deadline = absl::Milliseconds(200);

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   sllm::ServiceRunner runner(sllm::ServerOptionsFromFlags());
   sllm::tokenizer::TokenizerServiceImpl service(**core, runner.registry());
   runner.AddService(&service);
+  runner.OnDrain([&service] { service.Drain(); });
   if (auto st = runner.Start(); !st.ok()) {
     LOG(ERROR) << st.message();
     return 1;

@@ -1,6 +1,8 @@
 #include "services/tokenizer/service/tokenizer_service.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "services/common/grpc_status.h"
+#include "services/tokenizer/service/decode_streams.h"
 
 namespace sllm::tokenizer {
 namespace {
@@ -56,6 +58,49 @@ class DecodeStreamReactor
   v1::DecodeStreamResponse response_;
 };
 
+// One DecodeStreams call: read a message, answer it, read the next; ends on half-close or
+// error. The sequences it leaves open end with it. While the server drains, answers say so.
+class DecodeStreamsReactor
+    : public grpc::ServerBidiReactor<v1::DecodeStreamsRequest, v1::DecodeStreamsResponse> {
+ public:
+  DecodeStreamsReactor(TokenizerServiceImpl& service, const TokenizerCore& core)
+      : service_(service), session_(core), scope_(service.rpc_metrics().Start("DecodeStreams")) {
+    StartRead(&request_);
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(scope_.Finish(grpc::Status::OK));
+      return;
+    }
+    decoded_.clear();
+    response_ = session_.Handle(request_, [this](const std::string& model, size_t ids) {
+      decoded_[model] += ids;
+    });
+    for (const auto& [model, ids] : decoded_) {
+      service_.CountTraffic(model, "DecodeStreams", 0, ids);
+    }
+    response_.set_draining(service_.draining());
+    StartWrite(&response_);
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(scope_.Finish(grpc::Status(grpc::StatusCode::CANCELLED, "write failed")));
+      return;
+    }
+    StartRead(&request_);
+  }
+  void OnDone() override { delete this; }
+  void OnCancel() override {}
+
+ private:
+  TokenizerServiceImpl& service_;
+  DecodeStreamsSession session_;
+  RpcMetrics::Scope scope_;
+  absl::flat_hash_map<std::string, size_t> decoded_;  // Ids per model in this message.
+  v1::DecodeStreamsRequest request_;
+  v1::DecodeStreamsResponse response_;
+};
+
 }  // namespace
 
 TokenizerServiceImpl::TokenizerServiceImpl(const TokenizerCore& core,
@@ -103,6 +148,11 @@ grpc::ServerUnaryReactor* TokenizerServiceImpl::Decode(grpc::CallbackServerConte
 grpc::ServerBidiReactor<v1::DecodeStreamRequest, v1::DecodeStreamResponse>*
 TokenizerServiceImpl::DecodeStream(grpc::CallbackServerContext* context) {
   return new DecodeStreamReactor(*this, core_);
+}
+
+grpc::ServerBidiReactor<v1::DecodeStreamsRequest, v1::DecodeStreamsResponse>*
+TokenizerServiceImpl::DecodeStreams(grpc::CallbackServerContext* context) {
+  return new DecodeStreamsReactor(*this, core_);
 }
 
 grpc::ServerUnaryReactor* TokenizerServiceImpl::ApplyChatTemplate(

@@ -1,6 +1,7 @@
 // The tokenizer service over a real channel on port 0: every rpc and every error code.
 #include "services/tokenizer/service/tokenizer_service.h"
 
+#include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "services/common/server.h"
@@ -24,6 +25,7 @@ class TokenizerServiceTest : public ::testing::Test {
     runner_ = std::make_unique<ServiceRunner>(options);
     service_ = std::make_unique<TokenizerServiceImpl>(*core_, runner_->registry());
     runner_->AddService(service_.get());
+    runner_->OnDrain([this] { service_->Drain(); });  // As main.cc does.
     ASSERT_TRUE(runner_->Start().ok());
     stub_ = v1::TokenizerService::NewStub(testing::InsecureChannel(runner_->local_target()));
   }
@@ -135,6 +137,69 @@ TEST_F(TokenizerServiceTest, DecodeStreamErrorsEndTheStream) {
   const grpc::Status st = stream->Finish();
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(st.error_message(), "start: the first DecodeStream message must set start");
+}
+
+TEST_F(TokenizerServiceTest, DecodeStreamsAnswersEachMessageForItsSequences) {
+  v1::EncodeResponse korean, english;
+  ASSERT_TRUE(Encode("mistral", "안녕하세요 world", &korean).ok());
+  ASSERT_TRUE(Encode("stories", "Once upon a time", &english).ok());
+  grpc::ClientContext ctx;
+  auto stream = stub_->DecodeStreams(&ctx);
+  std::string joined_korean, joined_english;
+  const int n = std::max(korean.ids_size(), english.ids_size());
+  for (int i = 0; i <= n; ++i) {
+    v1::DecodeStreamsRequest req;
+    for (const auto& [seq, enc] : {std::pair<uint64_t, const v1::EncodeResponse*>{1, &korean},
+                                   {2, &english}}) {
+      v1::DecodeStreamsRequest::Step* step = req.add_steps();
+      step->set_sequence(seq);
+      if (i == 0) {
+        step->mutable_request()->mutable_start()->set_model(seq == 1 ? "mistral" : "stories");
+        step->mutable_request()->mutable_start()->set_skip_special_tokens(true);
+      }
+      if (i < enc->ids_size()) step->mutable_request()->add_ids(enc->ids(i));
+      step->mutable_request()->set_finish(i == n);
+    }
+    ASSERT_TRUE(stream->Write(req));
+    v1::DecodeStreamsResponse resp;
+    ASSERT_TRUE(stream->Read(&resp));
+    ASSERT_EQ(resp.results_size(), 2);
+    EXPECT_FALSE(resp.draining());
+    ASSERT_EQ(resp.results(0).error_code(), 0) << resp.results(0).error_message();
+    joined_korean += resp.results(0).response().text();
+    joined_english += resp.results(1).response().text();
+  }
+  EXPECT_FALSE(service_->draining());
+  // A step's error answers that step and leaves the stream open; once the service drains,
+  // answers say so.
+  service_->Drain();
+  v1::DecodeStreamsRequest orphan;
+  orphan.add_steps()->set_sequence(1);  // Finished above: no longer open.
+  ASSERT_TRUE(stream->Write(orphan));
+  v1::DecodeStreamsResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));
+  ASSERT_EQ(resp.results_size(), 1);
+  EXPECT_EQ(resp.results(0).error_code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(resp.results(0).error_message(),
+            "steps[0].request.start: sequence 1 is not open: its first step must set start");
+  EXPECT_TRUE(resp.draining());
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(joined_korean, "안녕하세요 world");
+  // Each joins to what Decode makes of its ids.
+  grpc::ClientContext decode_ctx;
+  v1::DecodeRequest decode;
+  decode.set_model("stories");
+  *decode.mutable_ids() = english.ids();
+  decode.set_skip_special_tokens(true);
+  v1::DecodeResponse decoded;
+  ASSERT_TRUE(stub_->Decode(&decode_ctx, decode, &decoded).ok());
+  EXPECT_EQ(joined_english, decoded.text());
+  const std::string metrics = testing::HttpGet(runner_->metrics_port(), "/metrics");
+  EXPECT_NE(metrics.find(absl::StrCat(R"(sllm_tokenizer_tokens_total{model="mistral",rpc="DecodeStreams"} )",
+                                      korean.ids_size())),
+            std::string::npos)
+      << metrics;
 }
 
 TEST_F(TokenizerServiceTest, InfoModelsAndMetrics) {
