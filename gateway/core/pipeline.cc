@@ -25,6 +25,7 @@ uint64_t PrefixHash(const std::vector<uint32_t>& ids) {
 Pipeline::Pipeline(std::shared_ptr<grpc::Channel> tokenizer, ShardPool& shards,
                    GatewayLimits limits, GatewayMetrics* metrics)
     : tokenizer_(v1::TokenizerService::NewStub(std::move(tokenizer))),
+      decoder_(*tokenizer_),
       shards_(shards),
       limits_(limits),
       metrics_(metrics) {}
@@ -118,11 +119,10 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
       continue;
     }
     grpc::ClientContext* wctx = call.NewContext();
-    // Detokenize through the tokenizer service, one request per batch of worker messages.
-    grpc::ClientContext* dctx = call.NewContext();
-    v1::DecodeStreamRequest start;
-    start.mutable_start()->set_model(r.model);
-    start.mutable_start()->set_skip_special_tokens(
+    // Detokenize through the tokenizer service, one step per batch of worker messages.
+    v1::DecodeStreamStart start;
+    start.set_model(r.model);
+    start.set_skip_special_tokens(
         r.params.has_skip_special_tokens() ? r.params.skip_special_tokens() : true);
     StopMatcher matcher({r.params.stop().begin(), r.params.stop().end()},
                         r.params.include_stop_str_in_output());
@@ -131,7 +131,7 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
     const size_t max_batch = r.params.stop().empty() ? kMaxRelayBatch : 1;
     // Written by the relay's handler (one call at a time, on gRPC threads), read after Wait.
     bool produced = false, finished = false, client_gone = false;
-    Relay relay(*stub, wctx, wreq, *tokenizer_, dctx, std::move(start), max_batch,
+    Relay relay(*stub, wctx, wreq, decoder_, std::move(start), max_batch,
                 [&](const v1::WorkerGenerateResponse& msg, const std::string& delta) {
       v1::GenerateStreamResponse chunk;
       chunk.set_request_id(r.request_id);
@@ -168,11 +168,11 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
       return !finished;
     });
     const Relay::Outcome outcome = relay.Wait();
-    if (outcome.decode_failed && !finished && !client_gone) {
+    if (!outcome.decode.ok() && !finished && !client_gone) {
       shards_.router().Release(assignment);
-      // The stream ends when the call's deadline passes or its client cancels, too.
       RETURN_IF_ERROR(call.Interruption());
-      return absl::UnavailableError("the tokenizer service dropped the decode stream");
+      return absl::UnavailableError(
+          absl::StrCat("detokenizing failed: ", outcome.decode.message()));
     }
     const grpc::Status& st = outcome.worker;
     shards_.router().Release(assignment);

@@ -1,9 +1,10 @@
 // One generation request through the cluster: validate, tokenize (chat template, then
 // encode) on the tokenizer service, route to a worker shard and stream its token ids,
-// detokenize them through a DecodeStream, apply stop strings, and emit text chunks. A request
-// that has produced no token yet is retried on another shard when its shard fails. Run blocks
-// its caller for the whole request, but the tokens themselves are relayed by gRPC's callbacks
-// (Relay), with no thread hand-off per token.
+// detokenize them on the tokenizer service (one DecodeStreams call carries every request's
+// sequence), apply stop strings, and emit text chunks. A request that has produced no token
+// yet is retried on another shard when its shard fails. Run blocks its caller for the whole
+// request, but the tokens themselves are relayed by gRPC's callbacks (Relay), with no thread
+// hand-off per token.
 // Deadlines and cancellation of the incoming call propagate to every outgoing call.
 #ifndef SLLM_GATEWAY_CORE_PIPELINE_H_
 #define SLLM_GATEWAY_CORE_PIPELINE_H_
@@ -14,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "gateway/core/call_control.h"
+#include "gateway/core/decode_mux.h"
 #include "gateway/core/gateway_metrics.h"
 #include "gateway/core/shard_pool.h"
 #include "gateway/validation/request_validator.h"
@@ -59,6 +61,8 @@ class Pipeline {
 
  private:
   std::unique_ptr<v1::TokenizerService::Stub> tokenizer_;
+  // Every request's detokenization, over one stream to the tokenizer service.
+  DecodeMux decoder_;
   ShardPool& shards_;
   const GatewayLimits limits_;
   GatewayMetrics* const metrics_;

@@ -5,68 +5,59 @@
 namespace sllm::gateway {
 
 Relay::Relay(v1::WorkerService::Stub& worker, grpc::ClientContext* worker_context,
-             const v1::WorkerGenerateRequest& request, v1::TokenizerService::Stub& tokenizer,
-             grpc::ClientContext* decode_context, v1::DecodeStreamRequest start,
-             size_t max_batch, BatchHandler handler)
+             const v1::WorkerGenerateRequest& request, DecodeMux& decoder,
+             v1::DecodeStreamStart start, size_t max_batch, BatchHandler handler)
     : worker_context_(worker_context),
-      decode_context_(decode_context),
       max_batch_(max_batch),
       handler_(std::move(handler)),
       start_(std::move(start)),
-      decode_started_(StartDecode(tokenizer)),
+      decode_(decoder.Open()),
       worker_(worker, worker_context, request, [this] { Pump(); }) {}
-
-bool Relay::StartDecode(v1::TokenizerService::Stub& tokenizer) {
-  tokenizer.async()->DecodeStream(decode_context_, this);
-  AddHold();
-  StartCall();
-  return true;
-}
 
 Relay::~Relay() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopped_ = true;  // No batch starts from here on.
   }
-  worker_context_->TryCancel();  // No-ops once the calls have ended.
-  decode_context_->TryCancel();
-  ReleaseDecodeHold();
-  std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait(lock, [this] { return decode_done_; });
+  worker_context_->TryCancel();  // A no-op once the call has ended.
+  decode_->Close();              // No OnText runs after this.
   // worker_ is destroyed next and waits for its call's end.
 }
 
-void Relay::ReleaseDecodeHold() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (std::exchange(hold_released_, true)) return;
-  }
-  RemoveHold();
-}
-
 Relay::Outcome Relay::Wait() {
-  bool decode_failed;
+  absl::Status decode;
   {
     std::unique_lock<std::mutex> lock(mu_);
     changed_.wait(lock, [this] { return stopped_; });
-    decode_failed = decode_failed_;
+    decode = decode_status_;
   }
-  if (decode_failed) {
-    // A broken decode stream leaves nobody to relay the worker's tokens: stop generating.
-    worker_context_->TryCancel();
-  } else {
-    decode_context_->TryCancel();  // The decode stream has served its purpose.
-  }
-  // No Pump starts an operation on the decode stream after stopped_: gRPC may end it now (the
-  // destructor waits for that).
-  ReleaseDecodeHold();
-  return {worker_.Finish(), decode_failed};
+  // A failed decoder leaves nobody to relay the worker's tokens: stop generating.
+  if (!decode.ok()) worker_context_->TryCancel();
+  decode_->Close();  // The tokenizer may drop the sequence now.
+  return {worker_.Finish(), decode};
+}
+
+void Relay::FailDecodeLocked(const absl::Status& why) {
+  if (stopped_) return;
+  stopped_ = true;
+  decode_status_ = why;
+  changed_.notify_all();
 }
 
 void Relay::Pump() {
+  v1::DecodeStreamRequest step;
   {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (stopped_ || in_flight_) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    if (in_flight_) {
+      // A cancelled or timed-out request does not wait for its text (but the handler, once
+      // running, finishes before Wait returns).
+      if (!handling_ && worker_.Interrupted()) {
+        stopped_ = true;
+        changed_.notify_all();
+      }
+      return;
+    }
     switch (worker_.Take(&batch_, max_batch_)) {
       case WorkerStream::Took::kWaiting:
         return;
@@ -77,84 +68,47 @@ void Relay::Pump() {
       case WorkerStream::Took::kBatch:
         break;
     }
-    // Keeps the decode stream alive until the operations below have started, whatever stops
-    // the relay meanwhile (the destructor may release the relay's own hold at any time).
-    AddHold();
     in_flight_ = true;
-    batch_ops_ = 2;  // The write and the read below.
-    continue_ = false;
-    if (first_) {
-      request_ = start_;
-      first_ = false;
-    } else {
-      request_.Clear();
-    }
-    request_.mutable_ids()->CopyFrom(batch_.token_ids());
-    request_.set_finish(batch_.finish_reason() != v1::FINISH_REASON_UNSPECIFIED);
+    if (std::exchange(first_, false)) *step.mutable_start() = start_;
+    step.mutable_ids()->CopyFrom(batch_.token_ids());
+    step.set_finish(batch_.finish_reason() != v1::FINISH_REASON_UNSPECIFIED);
   }
-  // Outside the lock: gRPC may run a reaction on this thread.
-  StartWrite(&request_);
-  StartRead(&response_);
-  RemoveHold();
+  // Outside the lock: the decoder may answer on another thread before Send returns.
+  const absl::Status sent = decode_->Send(
+      std::move(step), [this](absl::StatusOr<v1::DecodeStreamResponse> text) {
+        OnText(std::move(text));
+      });
+  if (!sent.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    in_flight_ = false;
+    FailDecodeLocked(sent);
+  }
 }
 
-bool Relay::BatchOpDoneLocked() {
-  if (--batch_ops_ > 0) return false;
-  in_flight_ = false;
-  return true;
-}
-
-void Relay::OnWriteDone(bool /*ok: a failed write fails the read too*/) {
-  bool next;
+void Relay::OnText(absl::StatusOr<v1::DecodeStreamResponse> text) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    next = BatchOpDoneLocked() && continue_ && !stopped_;
-  }
-  if (next) Pump();
-}
-
-void Relay::OnReadDone(bool ok) {
-  if (!ok) {
-    std::lock_guard<std::mutex> lock(mu_);
-    BatchOpDoneLocked();
-    if (!stopped_) {
-      stopped_ = true;
-      decode_failed_ = true;
-      changed_.notify_all();
-    }
-    return;
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopped_) {  // The destructor is cancelling: nobody waits for the text any more.
-      BatchOpDoneLocked();
+    if (!text.ok() || stopped_) {
+      in_flight_ = false;
+      if (!text.ok()) FailDecodeLocked(text.status());
       return;
     }
+    handling_ = true;
   }
-  // batch_ and response_ stay ours until the batch is over.
-  const bool go_on = handler_(batch_, response_.text());
+  // batch_ stays ours until the batch is over (in_flight_).
+  const bool go_on = handler_(batch_, text->text());
   const bool last = batch_.finish_reason() != v1::FINISH_REASON_UNSPECIFIED;
   // Stopped early (a stop string) or the client is gone: stop generating.
   if (!go_on && !last) worker_context_->TryCancel();
-  bool next;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    in_flight_ = handling_ = false;
     if (!go_on || last) {
       stopped_ = true;
       changed_.notify_all();
     }
-    continue_ = !stopped_;
-    next = BatchOpDoneLocked() && continue_;
   }
-  if (next) Pump();
-}
-
-void Relay::OnDone(const grpc::Status& /*status: a failure shows in OnReadDone*/) {
-  // Only once the relay has stopped: the hold keeps the stream open until then.
-  std::lock_guard<std::mutex> lock(mu_);
-  decode_done_ = true;
-  // Under the lock: once it is released the destructor may run.
-  changed_.notify_all();
+  Pump();
 }
 
 }  // namespace sllm::gateway

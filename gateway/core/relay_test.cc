@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gateway/core/scripted_backends.h"
@@ -26,14 +27,15 @@ class RelayTest : public ::testing::Test {
     auto channel = testing::InsecureChannel(runner_->local_target());
     worker_stub_ = v1::WorkerService::NewStub(channel);
     tokenizer_stub_ = v1::TokenizerService::NewStub(channel);
-    start_.mutable_start()->set_model("m");
+    decoder_mux_ = std::make_unique<DecodeMux>(*tokenizer_stub_);
+    start_.set_model("m");
   }
 
   // Runs a relay to its end; `stop_after` batches, the handler says stop.
   Relay::Outcome RunRelay(size_t max_batch, int stop_after = -1) {
-    grpc::ClientContext worker_ctx, decode_ctx;
-    Relay relay(*worker_stub_, &worker_ctx, request_, *tokenizer_stub_, &decode_ctx, start_,
-                max_batch, [&](const v1::WorkerGenerateResponse& batch, const std::string& text) {
+    grpc::ClientContext worker_ctx;
+    Relay relay(*worker_stub_, &worker_ctx, request_, *decoder_mux_, start_, max_batch,
+                [&](const v1::WorkerGenerateResponse& batch, const std::string& text) {
                   std::vector<uint32_t> ids(batch.token_ids().begin(), batch.token_ids().end());
                   batches_.push_back(ids);
                   texts_.push_back(text);
@@ -61,8 +63,9 @@ class RelayTest : public ::testing::Test {
   std::unique_ptr<ServiceRunner> runner_;
   std::unique_ptr<v1::WorkerService::Stub> worker_stub_;
   std::unique_ptr<v1::TokenizerService::Stub> tokenizer_stub_;
+  std::unique_ptr<DecodeMux> decoder_mux_;  // After the stub: destroyed before it.
   v1::WorkerGenerateRequest request_;
-  v1::DecodeStreamRequest start_;
+  v1::DecodeStreamStart start_;
   // What the handler saw (it runs one call at a time; read after Wait).
   std::vector<std::vector<uint32_t>> batches_;
   std::vector<std::string> texts_;
@@ -73,11 +76,11 @@ TEST_F(RelayTest, RelaysEveryTokenInOrderWithItsText) {
   ASSERT_NO_FATAL_FAILURE(Start());
   const Relay::Outcome outcome = RunRelay(64);
   EXPECT_TRUE(outcome.worker.ok()) << outcome.worker.error_message();
-  EXPECT_FALSE(outcome.decode_failed);
+  EXPECT_TRUE(outcome.decode.ok()) << outcome.decode;
   EXPECT_THAT(AllIds(), ElementsAre(1, 2, 3, 4, 5));
   EXPECT_EQ(AllText(), "<1><2><3><4><5>.");  // The finish message flushed (".").
   EXPECT_EQ(finish_, v1::FINISH_REASON_STOP);
-  // One decode request per batch; the start went with the first only.
+  // One decode step per batch; the start went with the first only.
   EXPECT_EQ(decoder_.requests.load(), static_cast<int>(batches_.size()));
   {
     absl::MutexLock lock(&decoder_.mu);
@@ -102,7 +105,7 @@ TEST_F(RelayTest, AHandlerThatStopsCancelsTheWorker) {
   ASSERT_NO_FATAL_FAILURE(Start());
   const Relay::Outcome outcome = RunRelay(1, /*stop_after=*/3);
   EXPECT_EQ(outcome.worker.error_code(), grpc::StatusCode::CANCELLED);
-  EXPECT_FALSE(outcome.decode_failed);
+  EXPECT_TRUE(outcome.decode.ok());
   EXPECT_EQ(batches_.size(), 3u);  // Nothing after the handler said stop.
   EXPECT_TRUE(worker_.handler_returned.WaitForNotificationWithTimeout(absl::Seconds(30)));
 }
@@ -112,7 +115,7 @@ TEST_F(RelayTest, ABrokenDecodeStreamStopsTheRelayAndTheWorker) {
   decoder_.fail_after = 2;
   ASSERT_NO_FATAL_FAILURE(Start());
   const Relay::Outcome outcome = RunRelay(1);
-  EXPECT_TRUE(outcome.decode_failed);
+  EXPECT_EQ(outcome.decode.code(), absl::StatusCode::kUnavailable) << outcome.decode;
   EXPECT_EQ(batches_.size(), 2u);
   EXPECT_EQ(outcome.worker.error_code(), grpc::StatusCode::CANCELLED);
   EXPECT_TRUE(worker_.handler_returned.WaitForNotificationWithTimeout(absl::Seconds(30)));
@@ -121,13 +124,11 @@ TEST_F(RelayTest, ABrokenDecodeStreamStopsTheRelayAndTheWorker) {
 TEST_F(RelayTest, CancellingTheCallsStopsARelayWaitingForTheWorker) {
   worker_.hold_after = 1;  // Sends one token, then waits until the end of the test.
   ASSERT_NO_FATAL_FAILURE(Start());
-  grpc::ClientContext worker_ctx, decode_ctx;
-  Relay relay(*worker_stub_, &worker_ctx, request_, *tokenizer_stub_, &decode_ctx, start_, 64,
+  grpc::ClientContext worker_ctx;
+  Relay relay(*worker_stub_, &worker_ctx, request_, *decoder_mux_, start_, 64,
               [&](const v1::WorkerGenerateResponse& batch, const std::string&) {
                 batches_.emplace_back(batch.token_ids().begin(), batch.token_ids().end());
-                // What CallControl::Cancel does when the client goes: both calls at once.
-                worker_ctx.TryCancel();
-                decode_ctx.TryCancel();
+                worker_ctx.TryCancel();  // What CallControl::Cancel does when the client goes.
                 return true;
               });
   const Relay::Outcome outcome = relay.Wait();
@@ -140,9 +141,9 @@ TEST_F(RelayTest, DestroyingARelayThatWasNotWaitedForCancelsBothCalls) {
   worker_.until_cancelled = true;
   ASSERT_NO_FATAL_FAILURE(Start());
   {
-    grpc::ClientContext worker_ctx, decode_ctx;
+    grpc::ClientContext worker_ctx;
     absl::Notification first;
-    Relay relay(*worker_stub_, &worker_ctx, request_, *tokenizer_stub_, &decode_ctx, start_, 1,
+    Relay relay(*worker_stub_, &worker_ctx, request_, *decoder_mux_, start_, 1,
                 [&](const v1::WorkerGenerateResponse&, const std::string&) {
                   if (!first.HasBeenNotified()) first.Notify();
                   return true;
@@ -159,7 +160,7 @@ TEST_F(RelayTest, EndsWithTheWorkersErrorAfterItsTokens) {
   const Relay::Outcome outcome = RunRelay(1);
   EXPECT_EQ(outcome.worker.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(outcome.worker.error_message(), "shard draining");
-  EXPECT_FALSE(outcome.decode_failed);
+  EXPECT_TRUE(outcome.decode.ok());
   EXPECT_THAT(AllIds(), ElementsAre(1, 2));
   EXPECT_EQ(finish_, v1::FINISH_REASON_UNSPECIFIED);
 }
@@ -169,8 +170,56 @@ TEST_F(RelayTest, AnUnreachableWorkerEndsTheRelayWithoutABatch) {
   worker_stub_ = v1::WorkerService::NewStub(testing::InsecureChannel("127.0.0.1:1"));
   const Relay::Outcome outcome = RunRelay(64);
   EXPECT_EQ(outcome.worker.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_FALSE(outcome.decode_failed);
+  EXPECT_TRUE(outcome.decode.ok());
   EXPECT_TRUE(batches_.empty());
+}
+
+TEST_F(RelayTest, ACancelledRequestDoesNotWaitForItsText) {
+  worker_.until_cancelled = true;
+  decoder_.hold_first = true;  // The first batch's text never comes back in time.
+  ASSERT_NO_FATAL_FAILURE(Start());
+  {
+    grpc::ClientContext worker_ctx;
+    Relay relay(*worker_stub_, &worker_ctx, request_, *decoder_mux_, start_, 1,
+                [&](const v1::WorkerGenerateResponse& batch, const std::string&) {
+                  batches_.emplace_back(batch.token_ids().begin(), batch.token_ids().end());
+                  return true;
+                });
+    decoder_.first_received.WaitForNotification();
+    worker_ctx.TryCancel();  // The client went away, or the deadline passed.
+    const Relay::Outcome outcome = relay.Wait();
+    EXPECT_EQ(outcome.worker.error_code(), grpc::StatusCode::CANCELLED);
+    EXPECT_TRUE(outcome.decode.ok());
+    EXPECT_TRUE(batches_.empty());
+  }
+  decoder_.release_first.Notify();
+}
+
+TEST_F(RelayTest, ConcurrentRelaysShareOneDecodeStream) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  constexpr int kRelays = 8;
+  std::vector<std::string> texts(kRelays);
+  std::vector<grpc::Status> statuses(kRelays);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRelays; ++i) {
+    threads.emplace_back([&, i] {
+      grpc::ClientContext worker_ctx;
+      Relay relay(*worker_stub_, &worker_ctx, request_, *decoder_mux_, start_, 1,
+                  [&](const v1::WorkerGenerateResponse&, const std::string& text) {
+                    texts[i] += text;
+                    return true;
+                  });
+      statuses[i] = relay.Wait().worker;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int i = 0; i < kRelays; ++i) {
+    EXPECT_TRUE(statuses[i].ok()) << i << ": " << statuses[i].error_message();
+    EXPECT_EQ(texts[i], "<1><2><3><4><5>.") << i;
+  }
+  EXPECT_EQ(decoder_.streams.load(), 1);
+  EXPECT_EQ(decoder_.requests.load(), kRelays * 5);
+  EXPECT_EQ(decoder_.bad_starts.load(), 0);
 }
 
 }  // namespace

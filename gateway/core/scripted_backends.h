@@ -1,10 +1,12 @@
-// Scripted stand-ins for a worker shard and the tokenizer's DecodeStream, for the gateway
+// Scripted stand-ins for a worker shard and the tokenizer's DecodeStreams, for the gateway
 // core's tests over real channels.
 #ifndef SLLM_GATEWAY_CORE_SCRIPTED_BACKENDS_H_
 #define SLLM_GATEWAY_CORE_SCRIPTED_BACKENDS_H_
 
 #include <atomic>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -24,12 +26,13 @@ class ScriptedWorker final : public v1::WorkerService::Service {
   int hold_after = -1;                  // Waits for `release` after this many messages.
   bool until_cancelled = false;         // Streams until the client cancels.
   absl::Notification release;
-  absl::Notification handler_returned;
+  absl::Notification handler_returned;  // The first call's handler returned.
+  std::atomic<int> returned{0};         // Handlers that returned.
 
   grpc::Status Generate(grpc::ServerContext* ctx, const v1::WorkerGenerateRequest* request,
                         grpc::ServerWriter<v1::WorkerGenerateResponse>* writer) override {
     grpc::Status st = Stream(ctx, *request, writer);
-    handler_returned.Notify();
+    if (returned++ == 0) handler_returned.Notify();
     return st;
   }
 
@@ -65,41 +68,73 @@ class ScriptedWorker final : public v1::WorkerService::Service {
   }
 };
 
-// A DecodeStream that answers each request with its ids as text, "<1><2>", and "." on the
-// finish message; after `fail_after` answers it ends the call UNAVAILABLE.
+// A DecodeStreams that answers each step with its ids as text, "<1><2>", and "." on the
+// finish step; after `fail_after` answered messages it ends the call UNAVAILABLE. With
+// `hold_first` it holds its answer to the first message until `release_first`.
 class ScriptedDecoder final : public v1::TokenizerService::Service {
  public:
   int fail_after = -1;
+  bool hold_first = false;
+  absl::Notification first_received;
+  absl::Notification release_first;
   absl::Mutex mu;
-  std::string model ABSL_GUARDED_BY(mu);  // From the start message.
-  std::atomic<int> requests{0};
-  std::atomic<int> bad_starts{0};    // Requests after the first that carried a start.
+  std::string model ABSL_GUARDED_BY(mu);                 // From the first start.
+  std::vector<int> message_steps ABSL_GUARDED_BY(mu);    // Steps in each message received.
+  std::vector<uint64_t> cancelled ABSL_GUARDED_BY(mu);   // Sequences cancelled, in order.
+  std::atomic<bool> draining{false};  // Answers say the service drains.
+  int streams_ended ABSL_GUARDED_BY(mu) = 0;  // Calls that ended (the client half-closed).
+  std::atomic<int> streams{0};
+  std::atomic<int> requests{0};    // Steps answered.
+  std::atomic<int> bad_starts{0};  // Steps that started a sequence already started.
 
-  grpc::Status DecodeStream(
+  grpc::Status DecodeStreams(
       grpc::ServerContext*,
-      grpc::ServerReaderWriter<v1::DecodeStreamResponse, v1::DecodeStreamRequest>* stream)
+      grpc::ServerReaderWriter<v1::DecodeStreamsResponse, v1::DecodeStreamsRequest>* stream)
       override {
-    v1::DecodeStreamRequest request;
+    ++streams;
+    std::set<uint64_t> started;
+    v1::DecodeStreamsRequest request;
     int answered = 0;
     while (stream->Read(&request)) {
-      if (requests++ == 0) {
+      {
         absl::MutexLock lock(&mu);
-        model = request.start().model();
-      } else if (request.has_start()) {
-        ++bad_starts;
+        message_steps.push_back(request.steps_size());
+        for (const auto& step : request.steps()) {
+          if (step.cancel()) cancelled.push_back(step.sequence());
+          if (model.empty() && step.request().has_start()) model = step.request().start().model();
+        }
+      }
+      if (answered == 0 && hold_first) {
+        first_received.Notify();
+        release_first.WaitForNotification();
       }
       if (answered == fail_after) {
         return grpc::Status(grpc::StatusCode::UNAVAILABLE, "decoder down");
       }
-      v1::DecodeStreamResponse response;
-      for (uint32_t id : request.ids()) absl::StrAppend(response.mutable_text(), "<", id, ">");
-      if (request.finish()) {
-        response.mutable_text()->append(".");
-        response.set_finished(true);
+      v1::DecodeStreamsResponse response;
+      for (const auto& step : request.steps()) {
+        if (step.cancel()) {
+          started.erase(step.sequence());
+          continue;
+        }
+        if (step.request().has_start() && !started.insert(step.sequence()).second) ++bad_starts;
+        ++requests;
+        v1::DecodeStreamsResponse::Result* result = response.add_results();
+        result->set_sequence(step.sequence());
+        std::string* text = result->mutable_response()->mutable_text();
+        for (uint32_t id : step.request().ids()) absl::StrAppend(text, "<", id, ">");
+        if (step.request().finish()) {
+          text->append(".");
+          result->mutable_response()->set_finished(true);
+          started.erase(step.sequence());
+        }
       }
+      response.set_draining(draining);
       if (!stream->Write(response)) break;
       ++answered;
     }
+    absl::MutexLock lock(&mu);
+    ++streams_ended;
     return grpc::Status::OK;
   }
 };

@@ -62,16 +62,23 @@ void WorkerStream::OnReadDone(bool ok) {
   if (ok && on_arrival_) on_arrival_();
 }
 
+bool WorkerStream::Interrupted() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ended_ && (status_.error_code() == grpc::StatusCode::CANCELLED ||
+                    status_.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
 void WorkerStream::OnDone(const grpc::Status& status) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     reads_done_ = true;
+    ended_ = true;
+    status_ = status;
   }
   // Before done_: the destructor waits for it, so this object is alive here.
   if (on_arrival_) on_arrival_();
   std::lock_guard<std::mutex> lock(mu_);
   done_ = true;
-  status_ = status;
   // Under the lock: once it is released the destructor may run.
   changed_.notify_all();
 }

@@ -46,6 +46,10 @@ class WorkerStream final : public grpc::ClientReadReactor<v1::WorkerGenerateResp
   // Waits until the call has ended and returns its status.
   grpc::Status Finish();
 
+  // True once the call has ended CANCELLED or DEADLINE_EXCEEDED: the request is over, whatever
+  // is still on its way for it. Does not wait.
+  bool Interrupted();
+
   // grpc::ClientReadReactor.
   void OnReadDone(bool ok) override;
   void OnDone(const grpc::Status& status) override;
@@ -58,8 +62,9 @@ class WorkerStream final : public grpc::ClientReadReactor<v1::WorkerGenerateResp
   std::condition_variable changed_;  // Signals done_.
   std::deque<v1::WorkerGenerateResponse> arrived_;  // Guarded by mu_.
   bool reads_done_ = false;                          // Guarded by mu_.
-  bool done_ = false;                                // Guarded by mu_.
-  grpc::Status status_;                              // Guarded by mu_; set with done_.
+  bool ended_ = false;                               // Guarded by mu_: status_ is set.
+  bool done_ = false;                                // Guarded by mu_: OnDone is through.
+  grpc::Status status_;                              // Guarded by mu_; set with ended_.
 };
 
 }  // namespace sllm::gateway

@@ -50,8 +50,10 @@ size_t Worker(int shard) { return 1 + static_cast<size_t>(shard); }
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-std::unique_ptr<tools::Cluster> StartCluster(std::vector<std::string> worker_args = {}) {
+std::unique_ptr<tools::Cluster> StartCluster(std::vector<std::string> worker_args = {},
+                                             std::vector<std::string> tokenizer_args = {}) {
   tools::ClusterOptions o;
+  o.tokenizer_args = std::move(tokenizer_args);
   o.bin_dir = SLLM_BIN_DIR;
   o.models = {kModel};
   o.workers = 2;
@@ -310,6 +312,41 @@ TEST(FaultE2ETest, SigtermDrainsAWorkerThenTheGateway) {
   const int gateway_exit = cluster->WaitExit(kGateway);
   EXPECT_TRUE(WIFEXITED(gateway_exit) && WEXITSTATUS(gateway_exit) == 0) << gateway_exit;
   std::cout << "[fault] SIGTERM: worker and gateway drained their streams and exited 0 in "
+            << Seconds(Clock::now() - start) << " s\n";
+}
+
+TEST(FaultE2ETest, SigtermDrainsTheTokenizerWithoutLosingAStream) {
+  // A drain deadline far beyond the test's bounds: the tokenizer must end its calls itself.
+  auto cluster = StartCluster({}, {"--drain_seconds=600"});
+  ASSERT_NE(cluster, nullptr);
+  auto stub = Gateway(*cluster);
+  auto stream = std::make_unique<Stream>(*stub, 300);
+  // Running on a shard: past Encode, its tokens go through the gateway's decode stream.
+  ASSERT_TRUE(Eventually([&] {
+    for (int s : {0, 1}) {
+      auto load = ShardLoad(*cluster, s);
+      if (load && load->total().running() > 0) return true;
+    }
+    return false;
+  }));
+  const auto start = Clock::now();
+  ASSERT_EQ(kill(cluster->pids()[kTokenizer], SIGTERM), 0);
+  stream->Join();
+  EXPECT_TRUE(stream->status().ok()) << stream->status().error_message();
+  EXPECT_EQ(stream->tokens(), 300);
+  EXPECT_FALSE(stream->error_chunk());
+  // The gateway half-closes its decode stream once no sequence is left on it: the drain ends
+  // long before its deadline.
+  const pid_t tokenizer = cluster->pids()[kTokenizer];
+  std::atomic<int> exit_status{-1};  // No wait status is -1.
+  std::thread waiter([&] { exit_status = cluster->WaitExit(kTokenizer); });
+  const bool exited = Eventually([&] { return exit_status.load() != -1; }, 30.0 * kSlowdown);
+  if (!exited) kill(tokenizer, SIGKILL);  // Not reaped yet: the pid is still the tokenizer's.
+  waiter.join();
+  EXPECT_TRUE(exited) << "the tokenizer was still draining 30 s after SIGTERM";
+  const int status = exit_status.load();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  std::cout << "[fault] SIGTERM: the tokenizer drained a running stream and exited 0 in "
             << Seconds(Clock::now() - start) << " s\n";
 }
 
