@@ -38,6 +38,13 @@ void CallControl::Cancel() {
   if (cancelled_) return;
   cancelled_ = true;
   for (auto& ctx : calls_) ctx->TryCancel();
+  if (interrupt_) interrupt_();
+}
+
+void CallControl::SetInterrupt(std::function<void()> interrupt) {
+  std::lock_guard<std::mutex> lock(mu_);
+  interrupt_ = std::move(interrupt);
+  if (cancelled_ && interrupt_) interrupt_();
 }
 
 bool CallControl::cancelled() const {

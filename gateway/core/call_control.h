@@ -5,6 +5,7 @@
 #ifndef SLLM_GATEWAY_CORE_CALL_CONTROL_H_
 #define SLLM_GATEWAY_CORE_CALL_CONTROL_H_
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -30,8 +31,14 @@ class CallControl {
   // cancelled by Cancel() (also when Cancel() came first).
   grpc::ClientContext* NewContext();
 
-  // Cancels every outgoing call, present and future. Thread-safe, idempotent.
+  // Cancels every outgoing call, present and future, and runs the interrupt (if set).
+  // Thread-safe, idempotent.
   void Cancel();
+
+  // Runs `interrupt` on Cancel() (at once when Cancel() came first), for work the outgoing
+  // calls' cancellation does not reach, until replaced; nullptr clears it, and once that
+  // returns the old one no longer runs. `interrupt` must not block or call back into this.
+  void SetInterrupt(std::function<void()> interrupt);
   // After Cancel(), or once a gRPC parent call is cancelled (or past its deadline).
   bool cancelled() const;
   // Why outgoing calls stop early: CANCELLED after Cancel(), DEADLINE_EXCEEDED once the
@@ -46,6 +53,7 @@ class CallControl {
   mutable std::mutex mu_;
   bool cancelled_ = false;                                   // Guarded by mu_.
   std::vector<std::unique_ptr<grpc::ClientContext>> calls_;  // Guarded by mu_.
+  std::function<void()> interrupt_;                          // Guarded by mu_.
 };
 
 }  // namespace sllm::gateway

@@ -40,10 +40,11 @@ class DecodeMux::Connection final
     return done_;
   }
 
-  // Adds sequence `id`; false when the stream takes no new sequences (draining, closing).
+  // Adds sequence `id`; false when the stream takes no new sequences (broken, draining,
+  // closing).
   bool Register(uint64_t id) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (retired_ || closing_) return false;
+    if (broken_ || retired_ || closing_) return false;
     sequences_.emplace(id, SequenceState{});
     return true;
   }
@@ -78,13 +79,16 @@ class DecodeMux::Connection final
     Write write;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      auto it = sequences_.find(id);
-      if (it == sequences_.end()) return;
       // A `done` of this sequence running on another thread finishes first; one running on
-      // this thread is the caller.
+      // this thread is the caller. (Look the entry up again after each wait: other sequences
+      // come and go meanwhile.)
+      auto it = sequences_.end();
       dispatched_.wait(lock, [&] {
-        return dispatching_ != id || dispatch_thread_ == std::this_thread::get_id();
+        it = sequences_.find(id);
+        return it == sequences_.end() || !it->second.dispatching ||
+               it->second.dispatch_thread == std::this_thread::get_id();
       });
+      if (it == sequences_.end()) return;
       const bool open_there = it->second.sent && !it->second.ended;
       sequences_.erase(it);
       if (broken_ || closing_) return;
@@ -171,6 +175,8 @@ class DecodeMux::Connection final
     Done done;           // Set while a step is in flight.
     bool sent = false;   // A step went out: the tokenizer may hold the sequence.
     bool ended = false;  // The tokenizer closed it (finished, or a step failed).
+    bool dispatching = false;        // Its `done` runs ...
+    std::thread::id dispatch_thread;  // ... on this thread.
   };
 
   enum class Write { kNone, kMessage, kWritesDone };
@@ -235,12 +241,14 @@ class DecodeMux::Connection final
       done = std::move(it->second.done);
       it->second.done = nullptr;
       if (!text.ok() || text->finished()) it->second.ended = true;
-      dispatching_ = id;
-      dispatch_thread_ = std::this_thread::get_id();
+      it->second.dispatching = true;
+      it->second.dispatch_thread = std::this_thread::get_id();
     }
     done(std::move(text));
     std::lock_guard<std::mutex> lock(mu_);
-    dispatching_ = 0;
+    // Close waits for this: the entry is still there.
+    auto it = sequences_.find(id);
+    if (it != sequences_.end()) it->second.dispatching = false;
     dispatched_.notify_all();
   }
 
@@ -266,7 +274,7 @@ class DecodeMux::Connection final
   v1::DecodeStreamsResponse response_;  // Owned by the read in flight.
 
   std::mutex mu_;
-  std::condition_variable dispatched_;  // Signals dispatching_ and done_ changes.
+  std::condition_variable dispatched_;  // Signals a `done` returning, and done_.
   absl::flat_hash_map<uint64_t, SequenceState> sequences_;  // Guarded by mu_: the open ones.
   v1::DecodeStreamsRequest queued_;   // Guarded by mu_: steps for the next write.
   bool write_busy_ = false;           // Guarded by mu_: a write is on its way.
@@ -277,8 +285,6 @@ class DecodeMux::Connection final
   bool broken_ = false;               // Guarded by mu_.
   absl::Status failure_;              // Guarded by mu_: why, once broken_.
   bool done_ = false;                 // Guarded by mu_: OnDone ran.
-  uint64_t dispatching_ = 0;          // Guarded by mu_: the sequence whose `done` runs.
-  std::thread::id dispatch_thread_;   // Guarded by mu_: where it runs.
   absl::Time idle_since_;             // Guarded by mu_: when the last sequence closed.
   bool idle_alarm_armed_ = false;     // Guarded by mu_.
   std::unique_ptr<grpc::Alarm> idle_alarm_;  // Guarded by mu_.

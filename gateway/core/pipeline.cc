@@ -2,6 +2,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gateway/core/relay.h"
 #include "gateway/streaming/stop_matcher.h"
 #include "gateway/validation/error_mapping.h"
@@ -167,7 +168,11 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
       }
       return !finished;
     });
-    const Relay::Outcome outcome = relay.Wait();
+    // The client going away or the deadline passing ends the relay even when the worker call
+    // is already over and only text is still on its way.
+    call.SetInterrupt([&relay] { relay.Interrupt(); });
+    const Relay::Outcome outcome = relay.Wait(call.deadline());
+    call.SetInterrupt(nullptr);
     if (!outcome.decode.ok() && !finished && !client_gone) {
       shards_.router().Release(assignment);
       RETURN_IF_ERROR(call.Interruption());
@@ -190,10 +195,14 @@ absl::Status Pipeline::Run(const PipelineRequest& r, CallControl& call, const Ch
       }
       continue;
     }
+    // The relay also stops at the deadline when the worker call is already over.
+    const bool timed_out =
+        st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED || absl::Now() >= call.deadline();
     if (!st.ok() && !produced) return FromGrpcStatus(st);
+    if (timed_out && !produced) return absl::DeadlineExceededError("the request's deadline passed");
     // Tokens already reached the client: the request cannot be retried elsewhere.
     const absl::Status failure =
-        st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
+        timed_out
             ? absl::DeadlineExceededError("the request's deadline passed mid-stream")
             : absl::UnavailableError(absl::StrCat("worker shard ", shard,
                                                   " failed mid-stream: ", st.error_message()));

@@ -24,17 +24,39 @@ Relay::~Relay() {
   // worker_ is destroyed next and waits for its call's end.
 }
 
-Relay::Outcome Relay::Wait() {
+Relay::Outcome Relay::Wait(absl::Time deadline) {
   absl::Status decode;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock, [this] { return stopped_; });
+    const auto stopped = [this] { return stopped_; };
+    if (deadline == absl::InfiniteFuture()) {
+      changed_.wait(lock, stopped);
+    } else if (!changed_.wait_until(lock, absl::ToChronoTime(deadline), stopped)) {
+      StopLocked(lock);
+    }
     decode = decode_status_;
   }
   // A failed decoder leaves nobody to relay the worker's tokens: stop generating.
   if (!decode.ok()) worker_context_->TryCancel();
   decode_->Close();  // The tokenizer may drop the sequence now.
   return {worker_.Finish(), decode};
+}
+
+void Relay::Interrupt() {
+  std::lock_guard<std::mutex> lock(mu_);
+  interrupted_ = true;
+  // Does not wait for a running handler (this may be its thread): its OnText stops the relay.
+  if (!handling_ && !stopped_) {
+    stopped_ = true;
+    changed_.notify_all();
+  }
+}
+
+void Relay::StopLocked(std::unique_lock<std::mutex>& lock) {
+  interrupted_ = true;  // A running handler's OnText stops the relay when it returns.
+  changed_.wait(lock, [this] { return stopped_ || !handling_; });
+  stopped_ = true;
+  changed_.notify_all();
 }
 
 void Relay::FailDecodeLocked(const absl::Status& why) {
@@ -49,15 +71,14 @@ void Relay::Pump() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return;
-    if (in_flight_) {
-      // A cancelled or timed-out request does not wait for its text (but the handler, once
-      // running, finishes before Wait returns).
-      if (!handling_ && worker_.Interrupted()) {
-        stopped_ = true;
-        changed_.notify_all();
-      }
+    // A cancelled or timed-out request relays nothing more and does not wait for text on its
+    // way (but a running handler finishes before Wait returns).
+    if (!handling_ && worker_.Interrupted()) {
+      stopped_ = true;
+      changed_.notify_all();
       return;
     }
+    if (in_flight_) return;
     switch (worker_.Take(&batch_, max_batch_)) {
       case WorkerStream::Took::kWaiting:
         return;
@@ -103,7 +124,8 @@ void Relay::OnText(absl::StatusOr<v1::DecodeStreamResponse> text) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     in_flight_ = handling_ = false;
-    if (!go_on || last) {
+    // Interrupted meanwhile: StopLocked waits for this handler to be over.
+    if (!go_on || last || interrupted_) {
       stopped_ = true;
       changed_.notify_all();
     }

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "gateway/core/decode_mux.h"
 #include "gateway/core/worker_stream.h"
 #include "grpcpp/client_context.h"
@@ -51,9 +52,15 @@ class Relay final {
     absl::Status decode;  // Why decoding failed before the relay was done, else OK.
   };
   // Waits until the relay has stopped (the handler returned false, the worker stream ended and
-  // every batch was handled, the request was cancelled or timed out, or decoding failed), then
-  // for the worker call's end. Once.
-  Outcome Wait();
+  // every batch was handled, the request was interrupted or its worker call was cancelled or
+  // timed out, or decoding failed) or `deadline` passed, then for the worker call's end. Never
+  // returns while the handler runs. Once.
+  Outcome Wait(absl::Time deadline = absl::InfiniteFuture());
+
+  // The request is over (its client went away): stops the relay without waiting for text still
+  // on its way. Thread-safe and does not block; a running handler finishes first (Wait returns
+  // after it).
+  void Interrupt();
 
  private:
   // Sends the next batch to the decoder when none is in flight and one has arrived; stops when
@@ -61,6 +68,8 @@ class Relay final {
   void Pump();
   // A batch's text (or why decoding failed) is back.
   void OnText(absl::StatusOr<v1::DecodeStreamResponse> text);
+  // Stops the relay once the handler is not running; `lock` holds `mu_`.
+  void StopLocked(std::unique_lock<std::mutex>& lock);
   // Stops the relay because decoding failed; `mu_` held.
   void FailDecodeLocked(const absl::Status& why);
 
@@ -75,6 +84,7 @@ class Relay final {
   std::condition_variable changed_;
   bool in_flight_ = false;     // Guarded by mu_: a batch is being decoded or handled.
   bool handling_ = false;      // Guarded by mu_: the handler runs.
+  bool interrupted_ = false;   // Guarded by mu_: Interrupt() or the deadline.
   bool first_ = true;          // Guarded by mu_: no batch was sent yet.
   bool stopped_ = false;       // Guarded by mu_.
   absl::Status decode_status_;  // Guarded by mu_.

@@ -195,6 +195,47 @@ TEST_F(RelayTest, ACancelledRequestDoesNotWaitForItsText) {
   decoder_.release_first.Notify();
 }
 
+// The worker call is over and only text is on its way (held by the decoder): what the
+// worker's cancellation cannot reach any more.
+TEST_F(RelayTest, AnInterruptStopsARelayWhoseWorkerIsDone) {
+  decoder_.hold_first = true;
+  ASSERT_NO_FATAL_FAILURE(Start());
+  {
+    grpc::ClientContext worker_ctx;
+    Relay relay(*worker_stub_, &worker_ctx, request_, *decoder_mux_, start_, 1,
+                [&](const v1::WorkerGenerateResponse& batch, const std::string&) {
+                  batches_.emplace_back(batch.token_ids().begin(), batch.token_ids().end());
+                  return true;
+                });
+    decoder_.first_received.WaitForNotification();
+    ASSERT_TRUE(worker_.handler_returned.WaitForNotificationWithTimeout(absl::Seconds(30)));
+    relay.Interrupt();  // The client went away.
+    const Relay::Outcome outcome = relay.Wait();
+    EXPECT_TRUE(outcome.worker.ok()) << outcome.worker.error_message();
+    EXPECT_TRUE(outcome.decode.ok());
+    EXPECT_TRUE(batches_.empty());
+  }
+  decoder_.release_first.Notify();
+}
+
+TEST_F(RelayTest, WaitStopsAtTheDeadline) {
+  decoder_.hold_first = true;
+  ASSERT_NO_FATAL_FAILURE(Start());
+  {
+    grpc::ClientContext worker_ctx;
+    Relay relay(*worker_stub_, &worker_ctx, request_, *decoder_mux_, start_, 1,
+                [&](const v1::WorkerGenerateResponse& batch, const std::string&) {
+                  batches_.emplace_back(batch.token_ids().begin(), batch.token_ids().end());
+                  return true;
+                });
+    decoder_.first_received.WaitForNotification();
+    const Relay::Outcome outcome = relay.Wait(absl::Now() + absl::Milliseconds(20));
+    EXPECT_TRUE(outcome.decode.ok());
+    EXPECT_TRUE(batches_.empty());  // The held text never reached the handler.
+  }
+  decoder_.release_first.Notify();
+}
+
 TEST_F(RelayTest, ConcurrentRelaysShareOneDecodeStream) {
   ASSERT_NO_FATAL_FAILURE(Start());
   constexpr int kRelays = 8;
