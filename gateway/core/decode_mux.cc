@@ -7,7 +7,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "glog/logging.h"
 #include "grpcpp/alarm.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/client_callback.h"
@@ -41,10 +40,11 @@ class DecodeMux::Connection final
   }
 
   // Adds sequence `id`; false when the stream takes no new sequences (broken, draining,
-  // closing).
-  bool Register(uint64_t id) {
+  // closing), unless `fresh`: a stream just opened takes its first sequence even if it broke at
+  // once (its steps then fail with why).
+  bool Register(uint64_t id, bool fresh = false) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (broken_ || retired_ || closing_) return false;
+    if (!fresh && (broken_ || retired_ || closing_)) return false;
     sequences_.emplace(id, SequenceState{});
     return true;
   }
@@ -141,6 +141,11 @@ class DecodeMux::Connection final
       Break(absl::UnavailableError("the decode stream to the tokenizer service broke"));
       return;
     }
+    if (response_.draining()) {
+      // Before the answers run: a new sequence opened from one of them must go elsewhere.
+      std::lock_guard<std::mutex> lock(mu_);
+      retired_ = true;
+    }
     for (v1::DecodeStreamsResponse::Result& result : *response_.mutable_results()) {
       absl::StatusOr<v1::DecodeStreamResponse> text =
           result.error_code() == 0
@@ -153,10 +158,8 @@ class DecodeMux::Connection final
     {
       std::lock_guard<std::mutex> lock(mu_);
       awaiting_ = false;
-      if (response_.draining() && !retired_) {
-        retired_ = true;  // The mux opens new sequences elsewhere from now on.
-        if (sequences_.empty()) closing_ = true;
-      }
+      // Retired with no sequence left (the answers may have closed the last): half-close.
+      if (retired_ && sequences_.empty()) closing_ = true;
       write = PrepareWriteLocked();
     }
     response_.Clear();
@@ -318,7 +321,7 @@ std::unique_ptr<DecodeMux::Sequence> DecodeMux::Open() {
     std::erase_if(connections_, [](const auto& c) { return c->done(); });
     current_ = std::make_shared<Connection>(stub_, idle_close_);
     connections_.push_back(current_);
-    CHECK(current_->Register(id));  // A new stream takes sequences until one closes.
+    current_->Register(id, /*fresh=*/true);
   }
   return std::unique_ptr<Sequence>(new Sequence(current_, id));
 }

@@ -47,6 +47,16 @@ class RelayTest : public ::testing::Test {
     return relay.Wait();
   }
 
+  // A relay taking one message per batch, whose handler records the batches.
+  std::unique_ptr<Relay> RecordingRelay(grpc::ClientContext* worker_ctx) {
+    return std::make_unique<Relay>(
+        *worker_stub_, worker_ctx, request_, *decoder_mux_, start_, 1,
+        [this](const v1::WorkerGenerateResponse& batch, const std::string&) {
+          batches_.emplace_back(batch.token_ids().begin(), batch.token_ids().end());
+          return true;
+        });
+  }
+
   std::vector<uint32_t> AllIds() const {
     std::vector<uint32_t> all;
     for (const auto& b : batches_) all.insert(all.end(), b.begin(), b.end());
@@ -180,14 +190,10 @@ TEST_F(RelayTest, ACancelledRequestDoesNotWaitForItsText) {
   ASSERT_NO_FATAL_FAILURE(Start());
   {
     grpc::ClientContext worker_ctx;
-    Relay relay(*worker_stub_, &worker_ctx, request_, *decoder_mux_, start_, 1,
-                [&](const v1::WorkerGenerateResponse& batch, const std::string&) {
-                  batches_.emplace_back(batch.token_ids().begin(), batch.token_ids().end());
-                  return true;
-                });
+    auto relay = RecordingRelay(&worker_ctx);
     decoder_.first_received.WaitForNotification();
     worker_ctx.TryCancel();  // The client went away, or the deadline passed.
-    const Relay::Outcome outcome = relay.Wait();
+    const Relay::Outcome outcome = relay->Wait();
     EXPECT_EQ(outcome.worker.error_code(), grpc::StatusCode::CANCELLED);
     EXPECT_TRUE(outcome.decode.ok());
     EXPECT_TRUE(batches_.empty());
@@ -202,15 +208,11 @@ TEST_F(RelayTest, AnInterruptStopsARelayWhoseWorkerIsDone) {
   ASSERT_NO_FATAL_FAILURE(Start());
   {
     grpc::ClientContext worker_ctx;
-    Relay relay(*worker_stub_, &worker_ctx, request_, *decoder_mux_, start_, 1,
-                [&](const v1::WorkerGenerateResponse& batch, const std::string&) {
-                  batches_.emplace_back(batch.token_ids().begin(), batch.token_ids().end());
-                  return true;
-                });
+    auto relay = RecordingRelay(&worker_ctx);
     decoder_.first_received.WaitForNotification();
     ASSERT_TRUE(worker_.handler_returned.WaitForNotificationWithTimeout(absl::Seconds(30)));
-    relay.Interrupt();  // The client went away.
-    const Relay::Outcome outcome = relay.Wait();
+    relay->Interrupt();  // The client went away.
+    const Relay::Outcome outcome = relay->Wait();
     EXPECT_TRUE(outcome.worker.ok()) << outcome.worker.error_message();
     EXPECT_TRUE(outcome.decode.ok());
     EXPECT_TRUE(batches_.empty());
@@ -223,13 +225,9 @@ TEST_F(RelayTest, WaitStopsAtTheDeadline) {
   ASSERT_NO_FATAL_FAILURE(Start());
   {
     grpc::ClientContext worker_ctx;
-    Relay relay(*worker_stub_, &worker_ctx, request_, *decoder_mux_, start_, 1,
-                [&](const v1::WorkerGenerateResponse& batch, const std::string&) {
-                  batches_.emplace_back(batch.token_ids().begin(), batch.token_ids().end());
-                  return true;
-                });
+    auto relay = RecordingRelay(&worker_ctx);
     decoder_.first_received.WaitForNotification();
-    const Relay::Outcome outcome = relay.Wait(absl::Now() + absl::Milliseconds(20));
+    const Relay::Outcome outcome = relay->Wait(absl::Now() + absl::Milliseconds(20));
     EXPECT_TRUE(outcome.decode.ok());
     EXPECT_TRUE(batches_.empty());  // The held text never reached the handler.
   }
