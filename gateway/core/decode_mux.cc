@@ -28,12 +28,6 @@ class DecodeMux::Connection final
     StartCall();
   }
 
-  // Whether new sequences must go elsewhere: the stream broke, the tokenizer is draining, or
-  // the stream is being closed.
-  bool unusable() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return broken_ || retired_ || closing_;
-  }
   bool done() {
     std::lock_guard<std::mutex> lock(mu_);
     return done_;
@@ -316,7 +310,7 @@ DecodeMux::~DecodeMux() {
 std::unique_ptr<DecodeMux::Sequence> DecodeMux::Open() {
   std::lock_guard<std::mutex> lock(mu_);
   const uint64_t id = next_id_.fetch_add(1);
-  if (current_ == nullptr || current_->unusable() || !current_->Register(id)) {
+  if (current_ == nullptr || !current_->Register(id)) {
     // Forget the streams gRPC is done with (their sequences keep them alive while they last).
     std::erase_if(connections_, [](const auto& c) { return c->done(); });
     current_ = std::make_shared<Connection>(stub_, idle_close_);

@@ -18,87 +18,98 @@ grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
   return reactor;
 }
 
-// One DecodeStream: read a request, answer it, read the next; ends on half-close or error.
-class DecodeStreamReactor
-    : public grpc::ServerBidiReactor<v1::DecodeStreamRequest, v1::DecodeStreamResponse> {
+// A bidi call that answers each message before reading the next; ends OK on half-close, or
+// with the status of the first message it cannot answer. Owns itself.
+template <typename Request, typename Response>
+class AnswerEachMessage : public grpc::ServerBidiReactor<Request, Response> {
  public:
-  DecodeStreamReactor(TokenizerServiceImpl& service, const TokenizerCore& core)
-      : service_(service), session_(core), scope_(service.rpc_metrics().Start("DecodeStream")) {
-    StartRead(&request_);
-  }
+  AnswerEachMessage(TokenizerServiceImpl& service, const char* rpc)
+      : service_(service), scope_(service.rpc_metrics().Start(rpc)) {}
   void OnReadDone(bool ok) override {
     if (!ok) {  // Client half-closed (or the call broke): the stream is complete.
-      Finish(scope_.Finish(grpc::Status::OK));
+      this->Finish(scope_.Finish(grpc::Status::OK));
       return;
     }
-    auto response = session_.Handle(request_);
+    absl::StatusOr<Response> response = Answer(request_);
     if (!response.ok()) {
-      Finish(scope_.Finish(ToGrpcStatus(response.status())));
+      this->Finish(scope_.Finish(ToGrpcStatus(response.status())));
       return;
     }
-    service_.CountTraffic(session_.model(), "DecodeStream", 0, request_.ids_size());
-    response_ = std::move(*response);
-    StartWrite(&response_);
+    response_ = *std::move(response);
+    this->StartWrite(&response_);
   }
   void OnWriteDone(bool ok) override {
     if (!ok) {
-      Finish(scope_.Finish(grpc::Status(grpc::StatusCode::CANCELLED, "write failed")));
+      this->Finish(scope_.Finish(grpc::Status(grpc::StatusCode::CANCELLED, "write failed")));
       return;
     }
-    StartRead(&request_);
+    this->StartRead(&request_);
   }
   void OnDone() override { delete this; }
   void OnCancel() override {}
 
- private:
+ protected:
+  // Call last in the derived constructor: reads may complete at once.
+  void Begin() { this->StartRead(&request_); }
+  virtual absl::StatusOr<Response> Answer(const Request& request) = 0;
+
   TokenizerServiceImpl& service_;
-  DecodeStreamSession session_;
+
+ private:
   RpcMetrics::Scope scope_;
-  v1::DecodeStreamRequest request_;
-  v1::DecodeStreamResponse response_;
+  Request request_;
+  Response response_;
 };
 
-// One DecodeStreams call: read a message, answer it, read the next; ends on half-close or
-// error. The sequences it leaves open end with it. While the server drains, answers say so.
-class DecodeStreamsReactor
-    : public grpc::ServerBidiReactor<v1::DecodeStreamsRequest, v1::DecodeStreamsResponse> {
+// One DecodeStream: each message's ids yield a delta; an error ends the stream.
+class DecodeStreamReactor final
+    : public AnswerEachMessage<v1::DecodeStreamRequest, v1::DecodeStreamResponse> {
+ public:
+  DecodeStreamReactor(TokenizerServiceImpl& service, const TokenizerCore& core)
+      : AnswerEachMessage(service, "DecodeStream"), session_(core) {
+    Begin();
+  }
+
+ private:
+  absl::StatusOr<v1::DecodeStreamResponse> Answer(
+      const v1::DecodeStreamRequest& request) override {
+    auto response = session_.Handle(request);
+    if (response.ok()) {
+      service_.CountTraffic(session_.model(), "DecodeStream", 0, request.ids_size());
+    }
+    return response;
+  }
+
+  DecodeStreamSession session_;
+};
+
+// One DecodeStreams call: each message's steps get their results (a step's error is its own).
+// The sequences it leaves open end with it. While the server drains, answers say so.
+class DecodeStreamsReactor final
+    : public AnswerEachMessage<v1::DecodeStreamsRequest, v1::DecodeStreamsResponse> {
  public:
   DecodeStreamsReactor(TokenizerServiceImpl& service, const TokenizerCore& core)
-      : service_(service), session_(core), scope_(service.rpc_metrics().Start("DecodeStreams")) {
-    StartRead(&request_);
+      : AnswerEachMessage(service, "DecodeStreams"), session_(core) {
+    Begin();
   }
-  void OnReadDone(bool ok) override {
-    if (!ok) {
-      Finish(scope_.Finish(grpc::Status::OK));
-      return;
-    }
+
+ private:
+  absl::StatusOr<v1::DecodeStreamsResponse> Answer(
+      const v1::DecodeStreamsRequest& request) override {
     decoded_.clear();
-    response_ = session_.Handle(request_, [this](const std::string& model, size_t ids) {
-      decoded_[model] += ids;
-    });
+    v1::DecodeStreamsResponse response =
+        session_.Handle(request, [this](const std::string& model, size_t ids) {
+          decoded_[model] += ids;
+        });
     for (const auto& [model, ids] : decoded_) {
       service_.CountTraffic(model, "DecodeStreams", 0, ids);
     }
-    response_.set_draining(service_.draining());
-    StartWrite(&response_);
+    response.set_draining(service_.draining());
+    return response;
   }
-  void OnWriteDone(bool ok) override {
-    if (!ok) {
-      Finish(scope_.Finish(grpc::Status(grpc::StatusCode::CANCELLED, "write failed")));
-      return;
-    }
-    StartRead(&request_);
-  }
-  void OnDone() override { delete this; }
-  void OnCancel() override {}
 
- private:
-  TokenizerServiceImpl& service_;
   DecodeStreamsSession session_;
-  RpcMetrics::Scope scope_;
-  absl::flat_hash_map<std::string, size_t> decoded_;  // Ids per model in this message.
-  v1::DecodeStreamsRequest request_;
-  v1::DecodeStreamsResponse response_;
+  absl::flat_hash_map<std::string, size_t> decoded_;  // Ids per model in one message.
 };
 
 }  // namespace
