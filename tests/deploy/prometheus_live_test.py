@@ -169,9 +169,15 @@ def main():
                           lambda: prom.query(rec), timeout=15)
             if v and rec.startswith("model:"):
                 expect(v[0]["metric"].get("model") == m, f"{rec} is per model: {v[0]['metric']}")
-        rate = prom.scalar("sum(model:sllm_generation_tokens:rate5m)")
+        # A rule's first samples may come from evaluations before the scrapes that saw the
+        # requests: wait for one after them (rate > 0, a ratio that is a number).
+        rate = prom.poll("recorded generation rate is above 0", lambda: (
+            lambda v: v if v is not None and v > 0 else None)(
+                prom.scalar("sum(model:sllm_generation_tokens:rate5m)")), timeout=30)
         expect(rate is not None and rate > 0, f"generation tokens/s recorded: {rate}")
-        ratio = prom.scalar("job:sllm_gateway_errors:ratio_rate5m")
+        ratio = (prom.poll("recorded error ratio is a number", lambda: (  # (ratio,): 0 is falsy.
+            lambda v: (v,) if v is not None and v == v else None)(
+                prom.scalar("job:sllm_gateway_errors:ratio_rate5m")), timeout=30) or (None,))[0]
         expect(ratio == 0, f"gateway server-side error ratio on a healthy cluster: {ratio}")
         firing = [a for a in prom.api("alerts")["alerts"]]
         expect(not firing, f"no alert pending or firing on a healthy cluster: {firing}")
