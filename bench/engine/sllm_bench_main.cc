@@ -17,6 +17,7 @@
 #include "glog/logging.h"
 #include "nlohmann/json.hpp"
 #include "services/worker/engine/engine.h"
+#include "services/worker/kernels/serial_openmp.h"
 #include "services/worker/model/layers.h"
 #include "services/worker/model/model_options.h"
 
@@ -31,6 +32,9 @@ DEFINE_int32(repetitions, 3, "Timed runs (medians are reported)");
 DEFINE_uint64(seed, 1, "Seed of the random prompts");
 DEFINE_string(kernels, "sllm",
               "Decode-step matrix products: sllm (our streaming kernels) or torch (libtorch)");
+DEFINE_bool(serial_small_gemms, true,
+            "Run GEMMs under 2^19 multiply-adds on one thread (services/worker/kernels/"
+            "serial_openmp.h); false: on all of BLAS's threads");
 DEFINE_bool(membw, true, "Also measure the machine's read bandwidth with --threads threads");
 
 namespace {
@@ -73,6 +77,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   sllm::worker::SetStreamingLinearEnabled(FLAGS_kernels == "sllm");
+  sllm::worker::kernels::SetSerialSmallGemms(FLAGS_serial_small_gemms);
   auto quantize = sllm::worker::ParseQuantize(FLAGS_quantize);
   if (!quantize.ok()) {
     std::cerr << "--quantize: " << quantize.status().message() << "\n";
@@ -108,6 +113,7 @@ int main(int argc, char** argv) {
       {"dtype", FLAGS_dtype},
       {"quantize", FLAGS_quantize},
       {"kernels", FLAGS_kernels},
+      {"serial_small_gemms", FLAGS_serial_small_gemms},
       {"threads", at::get_num_threads()},
       {"batch", FLAGS_batch},
       {"prompt_len", FLAGS_prompt_len},

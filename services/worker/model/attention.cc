@@ -13,6 +13,7 @@
 #include <ATen/ops/triu.h>
 
 #include "services/worker/kernels/decode_attention.h"
+#include "services/worker/kernels/serial_openmp.h"
 
 namespace sllm::worker {
 namespace {
@@ -29,6 +30,8 @@ at::Tensor AttendOne(const at::Tensor& q, const at::Tensor& all_keys,
   const at::Tensor values = all_values.narrow(0, start, ctx - start);
   const int64_t len = ctx - start;
   const int64_t group = heads / kv_heads;
+  // A short prompt's products stay on this thread (serial_openmp.h).
+  const kernels::SerialOpenMpScope serial(kernels::SmallGemm(heads * n * len * dim));
   // [KV, group * n, D]: query head h = kv * group + g.
   const at::Tensor qh = q.to(at::kFloat).view({n, kv_heads, group, dim}).permute({1, 2, 0, 3})
                             .reshape({kv_heads, group * n, dim});

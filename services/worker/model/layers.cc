@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "services/worker/kernels/dense_linear.h"
+#include "services/worker/kernels/serial_openmp.h"
 #include "services/worker/quant/matmul.h"
 
 namespace sllm::worker {
@@ -131,6 +132,7 @@ at::Tensor ApplyLinear(const at::Tensor& x, const at::Tensor& weight, const at::
   const bool any_rows = f32 && k >= kWideRowFeatures;
   if (!streaming_linear_enabled || !x.is_cpu() || !(f32 || bf16) || m == 0 ||
       (m > max_rows && !any_rows) || !weight.is_contiguous()) {
+    const kernels::SerialOpenMpScope serial(kernels::SmallGemm(m * n * k));
     return at::linear(x, weight, bias).to(out_dtype);
   }
   // Decode-sized: stream the weights once through our kernel (dense_linear.h).
