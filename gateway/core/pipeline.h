@@ -2,9 +2,12 @@
 // encode) on the tokenizer service, route to a worker shard and stream its token ids,
 // detokenize them on the tokenizer service (one DecodeStreams call carries every request's
 // sequence), apply stop strings, and emit text chunks. A request that has produced no token
-// yet is retried on another shard when its shard fails. Run blocks its caller for the whole
-// request, but the tokens themselves are relayed by gRPC's callbacks (Relay), with no thread
-// hand-off per token.
+// yet is retried on another shard when its shard fails.
+//
+// No thread hand-off on the way to the first token: the request's handler sends Encode, the
+// tokenizer's answer starts the worker call from gRPC's callback, and the tokens are relayed by
+// gRPC's callbacks (Relay). A thread of the pipeline's own, taken while the prompt is encoded,
+// waits for the relay's end, to retry or to report.
 // Deadlines and cancellation of the incoming call propagate to every outgoing call.
 #ifndef SLLM_GATEWAY_CORE_PIPELINE_H_
 #define SLLM_GATEWAY_CORE_PIPELINE_H_
@@ -18,6 +21,7 @@
 #include "gateway/core/decode_mux.h"
 #include "gateway/core/gateway_metrics.h"
 #include "gateway/core/shard_pool.h"
+#include "gateway/core/thread_cache.h"
 #include "gateway/validation/request_validator.h"
 #include "grpcpp/grpcpp.h"
 #include "sllm/v1/generation.pb.h"
@@ -48,9 +52,17 @@ class Pipeline {
   Pipeline(std::shared_ptr<grpc::Channel> tokenizer, ShardPool& shards, GatewayLimits limits,
            GatewayMetrics* metrics = nullptr);
 
-  // Runs one request; `call`'s deadline and cancellation reach every outgoing call. Errors
-  // before the first chunk come back as a status; errors after it end the stream with an
-  // ERROR chunk and are returned too.
+  // Receives a request's result once, last: errors before the first chunk as a status; errors
+  // after it end the stream with an ERROR chunk and come here too.
+  using Done = std::function<void(absl::Status)>;
+
+  // Starts one request and returns: `call`'s deadline and cancellation reach every outgoing
+  // call. `done` runs on a thread of the pipeline's, or on the caller's when the request is
+  // refused before anything started (invalid, or the gateway out of threads). `request`,
+  // `call` and `sink` must stay valid until `done` has run.
+  void Start(const PipelineRequest& request, CallControl& call, ChunkSink sink, Done done);
+
+  // Start, then waits for the request's end and returns its result.
   absl::Status Run(const PipelineRequest& request, CallControl& call, const ChunkSink& sink);
 
   // Tokenize / CountTokens passthrough.
@@ -60,12 +72,16 @@ class Pipeline {
   const GatewayLimits& limits() const { return limits_; }
 
  private:
+  class Generation;
+
   std::unique_ptr<v1::TokenizerService::Stub> tokenizer_;
   // Every request's detokenization, over one stream to the tokenizer service.
   DecodeMux decoder_;
   ShardPool& shards_;
   const GatewayLimits limits_;
   GatewayMetrics* const metrics_;
+  // Each request's wait for its relay's end. Last: destroyed first, waiting for them.
+  ThreadCache waiters_;
 };
 
 }  // namespace sllm::gateway

@@ -18,9 +18,24 @@
 namespace sllm::gateway::scripted {
 
 // A worker whose Generate streams one token per message, ids 1..n, the last message with the
-// finish fields; between messages it can wait for the test.
+// finish fields; between messages it can wait for the test. It serves model "m" (context 64,
+// vocabulary 100) to a ShardPool's polls.
 class ScriptedWorker final : public v1::WorkerService::Service {
  public:
+  grpc::Status GetInfo(grpc::ServerContext*, const v1::GetWorkerInfoRequest*,
+                       v1::GetWorkerInfoResponse* info) override {
+    v1::ServedModel* m = info->add_models();
+    m->set_name("m");
+    m->set_max_context_length(64);
+    m->set_vocab_size(100);
+    return grpc::Status::OK;
+  }
+  grpc::Status GetLoad(grpc::ServerContext*, const v1::GetLoadRequest*,
+                       v1::GetLoadResponse* load) override {
+    load->set_ready(true);
+    return grpc::Status::OK;
+  }
+
   int tokens = 5;
   grpc::Status end = grpc::Status::OK;  // The status after the messages.
   int hold_after = -1;                  // Waits for `release` after this many messages.

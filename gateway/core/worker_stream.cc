@@ -54,12 +54,12 @@ void WorkerStream::OnReadDone(bool ok) {
       reads_done_ = true;
     }
   }
-  if (ok) {
-    incoming_.Clear();
-    StartRead(&incoming_);
-  }
-  // A failed read is followed by OnDone, which tells on_arrival_ that the stream has ended.
-  if (ok && on_arrival_) on_arrival_();
+  if (!ok) return;  // OnDone follows, and tells on_arrival_ that the stream has ended.
+  // The message goes on before the next read is started: starting it took about 50 us, on
+  // the first token's way to the client.
+  if (on_arrival_) on_arrival_();
+  incoming_.Clear();
+  StartRead(&incoming_);
 }
 
 bool WorkerStream::Interrupted() {

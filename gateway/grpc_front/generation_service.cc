@@ -82,9 +82,9 @@ void GenerationService::ParseWithNamedErrors(
           }));
 }
 
-// One GenerateStream or ChatStream call. Its pipeline runs on a thread of threads_ (the
-// pipeline blocks that thread for the whole request); its chunks come from the relay's gRPC
-// threads and are written from there, one write in flight at a time, the rest queued.
+// One GenerateStream or ChatStream call. Its chunks come from the relay's gRPC threads and are
+// written from there, one write in flight at a time, the rest queued; the pipeline's result
+// (on a thread of the pipeline's) finishes the call.
 class GenerationService::StreamCall final
     : public grpc::ServerWriteReactor<v1::GenerateStreamResponse> {
  public:
@@ -111,13 +111,21 @@ class GenerationService::StreamCall final
       return;
     }
     lease_ = *std::move(lease);
-    auto task = std::make_shared<Task>(Task{std::move(p), std::move(scope)});
-    const absl::Status started = service_.threads_.Run([this, task] { Run(*task); });
-    if (!started.ok()) {
-      // Out of threads (ulimit -u, memory): refuse this call, keep serving the others.
-      Close(task->scope.Finish(ToGrpc(
-          OverloadedError(absl::StrCat("the gateway ", started.message()), 1), ctx_)));
-    }
+    task_ = std::make_unique<Task>(std::move(p), std::move(scope), service_.gateway_metrics_);
+    service_.pipeline_.Start(
+        task_->request, call_,
+        [this](const v1::GenerateStreamResponse& c) {
+          const bool ok = Push(c);
+          if (!c.text().empty()) task_->timing.FirstTokenSent();
+          return ok;
+        },
+        // After chunks went out, a failure was already reported in an ERROR chunk; the status
+        // still carries it.
+        [this](absl::Status st) {
+          const grpc::Status status = task_->scope.Finish(ToGrpc(st, ctx_));
+          task_.reset();  // The request's timing ends here.
+          Close(status);  // Last: the call may end, and this object go, at once.
+        });
   }
 
   void OnWriteDone(bool ok) override {
@@ -145,29 +153,16 @@ class GenerationService::StreamCall final
   void OnDone() override { delete this; }
 
  private:
+  // The request, from its start to its result.
   struct Task {
+    Task(PipelineRequest r, RpcMetrics::Scope s, GatewayMetrics& metrics)
+        : request(std::move(r)), scope(std::move(s)), timing(metrics, "grpc") {
+      timing.set_model(request.model);
+    }
     PipelineRequest request;
     RpcMetrics::Scope scope;
+    GatewayMetrics::Request timing;
   };
-
-  // On a thread of threads_.
-  void Run(Task& task) {
-    grpc::Status status;
-    {
-      GatewayMetrics::Request timing(service_.gateway_metrics_, "grpc");
-      timing.set_model(task.request.model);
-      // After chunks went out, a failure was already reported in an ERROR chunk; the status
-      // still carries it.
-      const absl::Status st =
-          service_.pipeline_.Run(task.request, call_, [&](const v1::GenerateStreamResponse& c) {
-            const bool ok = Push(c);
-            if (!c.text().empty()) timing.FirstTokenSent();
-            return ok;
-          });
-      status = task.scope.Finish(ToGrpc(st, ctx_));
-    }
-    Close(status);  // Last: the call may end, and this object go, at once.
-  }
 
   // The sink: queues `chunk` and starts its write unless one is in flight.
   bool Push(const v1::GenerateStreamResponse& chunk) {
@@ -198,6 +193,7 @@ class GenerationService::StreamCall final
   const char* const method_;
   CallControl call_;
   ApiKeyAuth::Lease lease_;  // Guarded by mu_ once the pipeline runs.
+  std::unique_ptr<Task> task_;  // While the pipeline runs.
   std::mutex mu_;
   std::deque<v1::GenerateStreamResponse> queue_;  // Guarded by mu_; front() is being written.
   bool writing_ = false;                           // Guarded by mu_.

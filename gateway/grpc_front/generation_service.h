@@ -1,8 +1,8 @@
 // The public gRPC API (sllm.v1.Generation): a thin edge over the gateway pipeline. Unary calls
 // use the sync API (each runs on a server thread); the streaming ones use the callback API, so
-// that the relay's callbacks write their chunks without a thread hand-off per token (their
-// pipeline runs on a ThreadCache thread). Outgoing calls inherit each call's deadline and
-// cancellation.
+// that the relay's callbacks write their chunks without a thread hand-off per token (the
+// pipeline starts from the handler: Pipeline::Start). Outgoing calls inherit each call's
+// deadline and cancellation.
 #ifndef SLLM_GATEWAY_GRPC_FRONT_GENERATION_SERVICE_H_
 #define SLLM_GATEWAY_GRPC_FRONT_GENERATION_SERVICE_H_
 
@@ -13,7 +13,6 @@
 #include "absl/time/time.h"
 #include "gateway/auth/api_keys.h"
 #include "gateway/core/pipeline.h"
-#include "gateway/core/thread_cache.h"
 #include "services/common/metrics.h"
 #include "sllm/v1/generation.grpc.pb.h"
 
@@ -80,8 +79,6 @@ class GenerationService final : public v1::Generation::Service {
   GatewayMetrics& gateway_metrics_;
   ApiKeyAuth* const auth_;
   std::atomic<uint64_t> next_id_{1};
-  // Runs the streaming calls' pipelines. Last: destroyed first, waiting for them.
-  ThreadCache threads_;
 };
 
 }  // namespace sllm::gateway

@@ -1,5 +1,7 @@
 #include "gateway/http_front/openai_service.h"
 
+#include <optional>
+
 #include <chrono>
 #include <random>
 #include <system_error>
@@ -223,79 +225,118 @@ void OpenAiService::Generate(std::shared_ptr<http::HttpExchange> ex, const std::
     std::lock_guard<std::mutex> lock(mu_);
     ++running_;
   }
+  // A small body is parsed here, on the I/O thread, and its pipeline started from here: no
+  // thread hand-off on the way to the first token. A large one is parsed on a thread of
+  // threads_, not to hold up the connections that share this I/O thread.
+  if (r.body.size() <= kParseInlineBytes) {
+    StartGeneration(std::move(ex), std::move(reply), api);
+    return;
+  }
   const absl::Status started = threads_.Run([this, ex, reply, api]() mutable {
-    RunGeneration(std::move(ex), std::move(reply), api);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (--running_ == 0) idle_.notify_all();
+    StartGeneration(std::move(ex), std::move(reply), api);
   });
   if (!started.ok()) {
     // Out of threads (ulimit -u, memory): refuse this request, keep serving the others.
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--running_ == 0) idle_.notify_all();
-    }
     reply->Error(*ex, OverloadedError(absl::StrCat("the gateway ", started.message()),
                                       /*retry_after_seconds=*/1));
+    Ended();
   }
 }
 
-void OpenAiService::RunGeneration(std::shared_ptr<http::HttpExchange> ex,
-                                  std::shared_ptr<Reply> reply, OpenAiApi api) {
+// One generation, from its parsed request to the pipeline's result.
+struct OpenAiService::Generation {
+  Generation(OpenAiService& service, std::shared_ptr<http::HttpExchange> exchange,
+             std::shared_ptr<Reply> reply, OpenAiRequest request)
+      : ex(std::move(exchange)),
+        reply(std::move(reply)),
+        req(std::move(request)),
+        id(service.NextId()),
+        call(std::make_shared<CallControl>(service.Deadline(ex->request()))),
+        encoder(req, id, UnixNow()) {
+    req.pipeline.request_id = id;
+    timing.emplace(service.metrics_, "http");
+    timing->set_model(req.pipeline.model);
+  }
+
+  const std::shared_ptr<http::HttpExchange> ex;
+  const std::shared_ptr<Reply> reply;
+  OpenAiRequest req;
+  const std::string id;
+  const std::shared_ptr<CallControl> call;
+  std::optional<GatewayMetrics::Request> timing;  // Until the result.
+  OpenAiEncoder encoder;
+  absl::Status worker_error;  // A worker that ended the sequence with an error.
+  bool started = false;       // The stream's head went out.
+};
+
+void OpenAiService::StartGeneration(std::shared_ptr<http::HttpExchange> ex,
+                                    std::shared_ptr<Reply> reply, OpenAiApi api) {
   auto parsed = ParseOpenAiRequest(api, ex->request().body);
   if (!parsed.ok()) {
     reply->Error(*ex, parsed.status());
+    Ended();
     return;
   }
-  OpenAiRequest& req = *parsed;
-  const std::string id = NextId();
-  req.pipeline.request_id = id;
-  auto call = std::make_shared<CallControl>(Deadline(ex->request()));
-  ex->OnClientGone([call] { call->Cancel(); });
-  GatewayMetrics::Request timing(metrics_, "http");
-  timing.set_model(req.pipeline.model);
-  OpenAiEncoder encoder(req, id, UnixNow());
+  auto g = std::make_shared<Generation>(*this, std::move(ex), std::move(reply),
+                                        *std::move(parsed));
+  g->ex->OnClientGone([call = g->call] { call->Cancel(); });
+  pipeline_.Start(
+      g->req.pipeline, *g->call,
+      [g](const v1::GenerateStreamResponse& c) { return Stream(*g, c); },
+      [this, g](absl::Status st) {
+        Finish(*g, std::move(st));
+        g->timing.reset();
+        Ended();  // Last: the service may go once no generation runs.
+      });
+}
 
-  absl::Status worker_error;  // A worker that ended the sequence with an error.
-  bool started = false;
-  absl::Status st = pipeline_.Run(req.pipeline, *call, [&](const v1::GenerateStreamResponse& c) {
-    if (c.finish_reason() == v1::FINISH_REASON_ERROR) {
-      worker_error = absl::InternalError(c.error_message());
-      return true;
-    }
-    if (!req.stream) {
-      encoder.Add(c);
-      return !call->cancelled();
-    }
-    if (!started) {
-      started = true;
-      // The head, the opening event and the first chunk leave in one write.
-      // (StreamStart numbers its events first: it must run before StreamChunk.)
-      std::string events = encoder.StreamStart();
-      events += encoder.StreamChunk(c);
-      ex->StartStream(200, "text/event-stream", kSseHeaders, events);
-    } else {
-      ex->Write(encoder.StreamChunk(c));
-    }
-    if (!c.text().empty()) timing.FirstTokenSent();
-    return !call->cancelled();
-  });
-  if (st.ok() && !worker_error.ok()) st = worker_error;
-  if (!started) {
+bool OpenAiService::Stream(Generation& g, const v1::GenerateStreamResponse& c) {
+  if (c.finish_reason() == v1::FINISH_REASON_ERROR) {
+    g.worker_error = absl::InternalError(c.error_message());
+    return true;
+  }
+  if (!g.req.stream) {
+    g.encoder.Add(c);
+    return !g.call->cancelled();
+  }
+  if (!g.started) {
+    g.started = true;
+    // The head, the opening event and the first chunk leave in one write.
+    // (StreamStart numbers its events first: it must run before StreamChunk.)
+    std::string events = g.encoder.StreamStart();
+    events += g.encoder.StreamChunk(c);
+    g.ex->StartStream(200, "text/event-stream", kSseHeaders, events);
+  } else {
+    g.ex->Write(g.encoder.StreamChunk(c));
+  }
+  if (!c.text().empty()) g.timing->FirstTokenSent();
+  return !g.call->cancelled();
+}
+
+void OpenAiService::Finish(Generation& g, absl::Status st) {
+  if (st.ok() && !g.worker_error.ok()) st = g.worker_error;
+  http::HttpExchange& ex = *g.ex;
+  if (!g.started) {
     if (!st.ok()) {
-      reply->Error(*ex, st);
+      g.reply->Error(ex, st);
       return;
     }
-    if (req.stream) {  // Nothing came (cannot normally happen): still a well-formed stream.
-      ex->StartStream(200, "text/event-stream", kSseHeaders, encoder.StreamStart());
+    if (g.req.stream) {  // Nothing came (cannot normally happen): still a well-formed stream.
+      ex.StartStream(200, "text/event-stream", kSseHeaders, g.encoder.StreamStart());
     } else {
-      timing.FirstTokenSent();
-      reply->Json(*ex, 200, encoder.Body());
+      g.timing->FirstTokenSent();
+      g.reply->Json(ex, 200, g.encoder.Body());
       return;
     }
   }
-  ex->Write(st.ok() ? encoder.StreamEnd() : encoder.StreamError(st));
-  reply->Complete(200);
-  ex->End();
+  ex.Write(st.ok() ? g.encoder.StreamEnd() : g.encoder.StreamError(st));
+  g.reply->Complete(200);
+  ex.End();
+}
+
+void OpenAiService::Ended() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (--running_ == 0) idle_.notify_all();
 }
 
 }  // namespace sllm::gateway

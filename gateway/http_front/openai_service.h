@@ -5,12 +5,12 @@
 // With API keys, every /v1/ route needs "Authorization: Bearer <key>" (401 otherwise) and counts
 // against the key's rate and in-flight limits (429 + Retry-After); /health and /ready stay open
 // for probes.
-// Errors use the one mapping table (error_mapping.h) and OpenAI's error body. A generation runs
-// on a thread of its own (the pipeline's calls block), kept for later requests (ThreadCache);
-// the HTTP connection stays on the event loop. A client that disconnects cancels its request
-// on every hop; a request's deadline is the server's request timeout or the client's
-// `X-Request-Timeout` / `X-Stainless-Timeout` header (seconds), whichever is shorter, and ends
-// in 504.
+// Errors use the one mapping table (error_mapping.h) and OpenAI's error body. A generation's
+// pipeline starts from the I/O thread (Pipeline::Start: nothing blocks) once its body is parsed
+// there, or from a thread of its own (ThreadCache) for a body too large to parse there. A
+// client that disconnects cancels its request on every hop; a request's deadline is the
+// server's request timeout or the client's `X-Request-Timeout` / `X-Stainless-Timeout` header
+// (seconds), whichever is shorter, and ends in 504.
 #ifndef SLLM_GATEWAY_HTTP_FRONT_OPENAI_SERVICE_H_
 #define SLLM_GATEWAY_HTTP_FRONT_OPENAI_SERVICE_H_
 
@@ -58,10 +58,22 @@ class OpenAiService {
 
  private:
   class Reply;
+  struct Generation;
+
+  // Bodies up to this size are parsed on the I/O thread.
+  static constexpr size_t kParseInlineBytes = 64 << 10;
+
   void Generate(std::shared_ptr<http::HttpExchange> exchange, const std::string& route,
                 OpenAiApi api);
-  void RunGeneration(std::shared_ptr<http::HttpExchange> exchange, std::shared_ptr<Reply> reply,
-                     OpenAiApi api);
+  // Parses the request and starts its pipeline; counted in running_ until Ended().
+  void StartGeneration(std::shared_ptr<http::HttpExchange> exchange, std::shared_ptr<Reply> reply,
+                       OpenAiApi api);
+  // The pipeline's sink: sends chunk `c` as the request asked (one JSON body, or SSE events).
+  static bool Stream(Generation& g, const v1::GenerateStreamResponse& c);
+  // The pipeline's result: ends the reply.
+  void Finish(Generation& g, absl::Status st);
+  // A generation is over.
+  void Ended();
   // The request's API-key lease; on refusal answers it (401 / 429) and returns nullopt.
   std::optional<ApiKeyAuth::Lease> Authorize(http::HttpExchange& exchange, Reply& reply);
   void ListModels(http::HttpExchange& exchange, Reply& reply, std::string_view id);
@@ -81,7 +93,8 @@ class OpenAiService {
   mutable std::mutex mu_;
   std::condition_variable idle_;
   int running_ = 0;  // Guarded by mu_: generations running.
-  // Last: its destructor waits for the generations, which use the members above.
+  // Parses large bodies and starts their generations. Last: destroyed first, waiting for its
+  // tasks, which use the members above.
   ThreadCache threads_;
 };
 

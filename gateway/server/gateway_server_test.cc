@@ -163,6 +163,15 @@ TEST_F(GatewayServerTest, CompletionsEqualTheGrpcFront) {
   v1::GenerateResponse resp;
   ASSERT_TRUE(stub->Generate(&ctx, g, &resp).ok());
   EXPECT_EQ(c["choices"][0]["text"], resp.text());
+  // A body over 64 KiB is parsed off the I/O thread: the same answer.
+  const std::string large = json{{"model", "stories260K"},
+                                 {"prompt", "Once upon a time"},
+                                 {"max_tokens", 20},
+                                 {"temperature", 0}}.dump() +
+                            std::string(70 << 10, ' ');
+  HttpResult l = Http(port_, "POST", "/v1/completions", large);
+  ASSERT_EQ(l.status, 200) << l.body;
+  EXPECT_EQ(json::parse(l.body)["choices"][0]["text"], resp.text());
   // Default max_tokens of the completions API is 16; echo puts the prompt first.
   json d = Post("/v1/completions", {{"model", "stories260K"},
                                     {"prompt", "Once upon a time"},
