@@ -59,12 +59,15 @@ class Pipeline::Generation : public std::enable_shared_from_this<Generation> {
  private:
   // One shard's try: its worker call, relayed.
   struct Attempt {
-    explicit Attempt(Assignment a, const v1::GenerationParams& params)
+    Attempt(Assignment a, std::shared_ptr<v1::WorkerService::Stub> s,
+            const v1::GenerationParams& params)
         : assignment(std::move(a)),
+          stub(std::move(s)),
           matcher({params.stop().begin(), params.stop().end()},
                   params.include_stop_str_in_output()) {}
 
     const Assignment assignment;
+    const std::shared_ptr<v1::WorkerService::Stub> stub;  // Kept for the call's life.
     StopMatcher matcher;
     // Written by the relay's handler (one call at a time, on gRPC threads), read after Wait.
     bool produced = false, finished = false, client_gone = false;
@@ -166,8 +169,7 @@ class Pipeline::Generation : public std::enable_shared_from_this<Generation> {
         tried_.push_back(shard);
         continue;
       }
-      stub_ = std::move(stub);  // Kept for the call's life.
-      attempt_ = std::make_unique<Attempt>(*std::move(picked), r_.params);
+      attempt_ = std::make_unique<Attempt>(*std::move(picked), std::move(stub), r_.params);
       // Detokenize through the tokenizer service, one step per batch of worker messages.
       v1::DecodeStreamStart start;
       start.set_model(r_.model);
@@ -178,7 +180,7 @@ class Pipeline::Generation : public std::enable_shared_from_this<Generation> {
       const size_t max_batch = r_.params.stop().empty() ? kMaxRelayBatch : 1;
       Attempt* a = attempt_.get();
       a->relay = std::make_unique<Relay>(
-          *stub_, call_.NewContext(), wreq_, p_.decoder_, std::move(start), max_batch,
+          *a->stub, call_.NewContext(), wreq_, p_.decoder_, std::move(start), max_batch,
           [this, a](const v1::WorkerGenerateResponse& msg, const std::string& delta) {
             return OnBatch(*a, msg, delta);
           });
@@ -313,7 +315,6 @@ class Pipeline::Generation : public std::enable_shared_from_this<Generation> {
   int64_t charge_ = 0;
   std::vector<std::string> tried_;
   absl::Status last_refusal_;  // The last shard's RESOURCE_EXHAUSTED, when all were full.
-  std::shared_ptr<v1::WorkerService::Stub> stub_;
   std::unique_ptr<Attempt> attempt_;
   // The front half's end: front_status_ is written before the notification.
   absl::Notification front_done_;

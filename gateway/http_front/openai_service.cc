@@ -1,8 +1,7 @@
 #include "gateway/http_front/openai_service.h"
 
-#include <optional>
-
 #include <chrono>
+#include <optional>
 #include <random>
 #include <system_error>
 #include <thread>
