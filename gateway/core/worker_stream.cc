@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "glog/logging.h"
+#include "proto/worker_response_merge.h"
 
 namespace sllm::gateway {
 
@@ -28,12 +29,8 @@ WorkerStream::Took WorkerStream::Take(v1::WorkerGenerateResponse* out, size_t ma
   if (arrived_.empty()) return reads_done_ ? Took::kEnded : Took::kWaiting;
   *out = std::move(arrived_.front());
   arrived_.pop_front();
-  // Repeated fields append; the finish fields are set on the last message only, and a
-  // message's unset fields leave the merged ones alone. The steps' durations add up.
   for (size_t n = 1; n < max_messages && !arrived_.empty(); ++n) {
-    const uint64_t step_us = out->timings().step_us() + arrived_.front().timings().step_us();
-    out->MergeFrom(arrived_.front());
-    if (step_us != 0) out->mutable_timings()->set_step_us(step_us);
+    AppendWorkerResponse(arrived_.front(), out);
     arrived_.pop_front();
   }
   return Took::kBatch;

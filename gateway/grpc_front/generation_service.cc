@@ -1,6 +1,5 @@
 #include "gateway/grpc_front/generation_service.h"
 
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -8,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "gateway/grpc_front/chunk_queue.h"
 #include "gateway/validation/error_mapping.h"
 #include "glog/logging.h"
 #include "google/protobuf/descriptor.h"
@@ -130,15 +130,12 @@ class GenerationService::StreamCall final
 
   void OnWriteDone(bool ok) override {
     std::unique_lock<std::mutex> lock(mu_);
-    queue_.pop_front();
-    writing_ = false;
     if (!ok) {  // The client is gone: the sink says so and the pipeline stops.
       gone_ = true;
-      queue_.clear();
+      queue_.DropWaiting();
     }
-    if (!queue_.empty()) {
-      writing_ = true;
-      StartWrite(&queue_.front());
+    if (queue_.WriteDone()) {
+      StartWrite(&queue_.writing());
       return;
     }
     if (closing_ && !std::exchange(finish_called_, true)) {
@@ -164,15 +161,11 @@ class GenerationService::StreamCall final
     GatewayMetrics::Request timing;
   };
 
-  // The sink: queues `chunk` and starts its write unless one is in flight.
+  // The sink: writes `chunk` now, or queues it behind the write in flight.
   bool Push(const v1::GenerateStreamResponse& chunk) {
     std::lock_guard<std::mutex> lock(mu_);
     if (gone_) return false;
-    queue_.push_back(chunk);
-    if (!writing_) {
-      writing_ = true;
-      StartWrite(&queue_.front());
-    }
+    if (queue_.Push(chunk)) StartWrite(&queue_.writing());
     return true;
   }
 
@@ -183,7 +176,7 @@ class GenerationService::StreamCall final
     lease_ = ApiKeyAuth::Lease();  // The key's in-flight slot is free when the client learns.
     closing_ = true;
     final_ = status;
-    if (writing_ || std::exchange(finish_called_, true)) return;  // OnWriteDone finishes.
+    if (queue_.busy() || std::exchange(finish_called_, true)) return;  // OnWriteDone finishes.
     lock.unlock();
     Finish(status);
   }
@@ -195,12 +188,11 @@ class GenerationService::StreamCall final
   ApiKeyAuth::Lease lease_;  // Guarded by mu_ once the pipeline runs.
   std::unique_ptr<Task> task_;  // While the pipeline runs.
   std::mutex mu_;
-  std::deque<v1::GenerateStreamResponse> queue_;  // Guarded by mu_; front() is being written.
-  bool writing_ = false;                           // Guarded by mu_.
-  bool gone_ = false;                              // Guarded by mu_.
-  bool closing_ = false;                           // Guarded by mu_.
-  bool finish_called_ = false;                     // Guarded by mu_.
-  grpc::Status final_;                             // Guarded by mu_.
+  ChunkQueue queue_;            // Guarded by mu_.
+  bool gone_ = false;           // Guarded by mu_.
+  bool closing_ = false;        // Guarded by mu_.
+  bool finish_called_ = false;  // Guarded by mu_.
+  grpc::Status final_;          // Guarded by mu_.
 };
 
 template <class Request>
@@ -277,20 +269,22 @@ grpc::Status GenerationService::RunUnary(grpc::ServerContext* ctx, const Pipelin
   GatewayMetrics::Request timing(gateway_metrics_, "grpc");
   timing.set_model(p.model);
   CallControl call(*ctx);
+  v1::GenerateStreamResponse all;  // Every chunk, joined.
   const absl::Status st = pipeline_.Run(p, call, [&](const v1::GenerateStreamResponse& c) {
-    response->mutable_text()->append(c.text());
-    response->mutable_token_ids()->MergeFrom(c.token_ids());
-    if (c.has_logprobs()) response->mutable_logprobs()->MergeFrom(c.logprobs());
-    if (c.has_prompt_text()) response->set_prompt_text(c.prompt_text());
-    response->mutable_prompt_ids()->MergeFrom(c.prompt_ids());
-    if (c.finish_reason() != v1::FINISH_REASON_UNSPECIFIED) {
-      response->set_finish_reason(c.finish_reason());
-      if (c.has_stop_sequence()) response->set_stop_sequence(c.stop_sequence());
-      if (c.has_stop_token_id()) response->set_stop_token_id(c.stop_token_id());
-      *response->mutable_usage() = c.usage();
-    }
+    AppendChunk(c, &all);
     return !ctx->IsCancelled();
   });
+  response->set_text(std::move(*all.mutable_text()));
+  *response->mutable_token_ids() = std::move(*all.mutable_token_ids());
+  if (all.has_logprobs()) *response->mutable_logprobs() = std::move(*all.mutable_logprobs());
+  if (all.has_prompt_text()) response->set_prompt_text(all.prompt_text());
+  *response->mutable_prompt_ids() = std::move(*all.mutable_prompt_ids());
+  if (all.finish_reason() != v1::FINISH_REASON_UNSPECIFIED) {
+    response->set_finish_reason(all.finish_reason());
+    if (all.has_stop_sequence()) response->set_stop_sequence(all.stop_sequence());
+    if (all.has_stop_token_id()) response->set_stop_token_id(all.stop_token_id());
+    *response->mutable_usage() = all.usage();
+  }
   if (st.ok()) timing.FirstTokenSent();  // Unary: the whole text goes out at once.
   return scope.Finish(ToGrpc(st, ctx));
 }

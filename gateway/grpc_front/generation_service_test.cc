@@ -2,7 +2,10 @@
 // the tokenizer service and two worker shards serving the bundled stories260K model.
 #include "gateway/grpc_front/generation_service.h"
 
+#include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <iostream>
 
 #include "gateway/server/gateway_server.h"
 #include "gateway/server/local_backends.h"
@@ -163,6 +166,55 @@ TEST_F(GatewayTest, TokenizeAndCountTokensPassThrough) {
   grpc::ClientContext nctx;
   c.set_model("nope");
   EXPECT_EQ(stub_->CountTokens(&nctx, c, &cr).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// A client that does not read holds up the stream's writes (its flow-control window is full);
+// what the gateway relays meanwhile joins one waiting chunk rather than queueing a message per
+// token, and the client then gets the same text and ids in fewer chunks.
+TEST_F(GatewayTest, ASlowReaderGetsTheSameTokensInFewerChunks) {
+  constexpr uint32_t kTokens = 300;
+  auto r = Text("Once upon a time", kTokens);
+  r.mutable_params()->set_ignore_eos(true);
+  grpc::ClientContext unary_ctx;
+  v1::GenerateResponse unary;
+  ASSERT_TRUE(stub_->Generate(&unary_ctx, r, &unary).ok());
+  ASSERT_EQ(unary.token_ids_size(), static_cast<int>(kTokens));
+
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);  // A 1 KiB stream window ...
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);                  // ... that does not grow.
+  auto slow = v1::Generation::NewStub(grpc::CreateCustomChannel(
+      gateway_->grpc_target(), grpc::InsecureChannelCredentials(), args));
+  const auto e2e_count = [] {
+    return testing::MetricSample(testing::HttpGet(gateway_->metrics_port(), "/metrics"),
+                        "sllm_gateway_e2e_request_latency_seconds_count",
+                        {"front=\"grpc\"", "model=\"stories260K\""});
+  };
+  const double before = std::max(0.0, e2e_count());
+  grpc::ClientContext ctx;
+  auto reader = slow->GenerateStream(&ctx, r);
+  // Read nothing until the gateway has relayed the whole generation (its request timing ends
+  // when the last chunk was handed to the stream, before the stream ends).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (e2e_count() < before + 1 && std::chrono::steady_clock::now() < deadline) {
+  }
+  ASSERT_EQ(e2e_count(), before + 1) << "the generation did not end within 60 s";
+
+  v1::GenerateStreamResponse c;
+  std::string text;
+  std::vector<uint32_t> ids;
+  int chunks = 0;
+  while (reader->Read(&c)) {
+    ++chunks;
+    text += c.text();
+    ids.insert(ids.end(), c.token_ids().begin(), c.token_ids().end());
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(text, unary.text());
+  EXPECT_EQ(ids, std::vector<uint32_t>(unary.token_ids().begin(), unary.token_ids().end()));
+  std::cout << "[slow reader] " << chunks << " chunks for " << kTokens << " tokens\n";
+  // About 1 KiB of chunks fit the window, one more waits: far fewer than one per token.
+  EXPECT_LT(chunks, static_cast<int>(kTokens) / 2) << chunks << " chunks";
 }
 
 TEST_F(GatewayTest, TrafficFlowsWhenAShardGoesDown) {

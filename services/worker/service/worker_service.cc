@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "proto/worker_response_merge.h"
 #include "services/common/grpc_status.h"
 
 namespace sllm::worker {
@@ -42,14 +43,17 @@ const char* OutcomeName(FinishReason r) {
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-// One Generate stream. The engine thread pushes messages; gRPC writes them one at a time.
+// One Generate stream. The engine thread pushes messages; gRPC writes them one at a time. A
+// message pushed while another is being written waits, and later ones join it
+// (AppendWorkerResponse): a client that reads slowly gets fewer, larger messages, and the
+// shard holds at most two for it rather than one per token.
 // State shared with the engine callback outlives the reactor (the callback may fire late).
 class GenerateReactor : public grpc::ServerWriteReactor<v1::WorkerGenerateResponse> {
  public:
   struct Shared {
     std::mutex mu;
     GenerateReactor* reactor = nullptr;  // Null once the call is done.
-    std::deque<v1::WorkerGenerateResponse> queue;
+    std::deque<v1::WorkerGenerateResponse> queue;  // front() is being written; one waits.
     bool writing = false;
     bool finished = false;       // The last message is queued.
     bool finish_called = false;  // Finish() was called on the reactor.
@@ -172,7 +176,11 @@ class GenerateReactor : public grpc::ServerWriteReactor<v1::WorkerGenerateRespon
                    bool last) {
     std::unique_lock<std::mutex> lock(shared->mu);
     if (shared->reactor == nullptr || shared->finished) return;
-    shared->queue.push_back(std::move(msg));
+    if (shared->queue.size() >= 2) {
+      AppendWorkerResponse(msg, &shared->queue.back());
+    } else {
+      shared->queue.push_back(std::move(msg));
+    }
     shared->finished = last;
     if (!shared->writing) {
       shared->writing = true;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <limits>
 
 #include "grpcpp/grpcpp.h"
@@ -220,6 +221,52 @@ TEST_F(WorkerServiceTest, CancellingTheCallFreesTheSequence) {
   }
   EXPECT_EQ(load.total().running(), 0u);
   EXPECT_TRUE(load.ready());
+}
+
+// A client that does not read holds up the stream's writes (its flow-control window is full);
+// the tokens generated meanwhile join one waiting message, and the client then gets the same
+// ids in far fewer messages than tokens.
+TEST_F(WorkerServiceTest, ASlowReaderGetsTheSameTokensInFewerMessages) {
+  constexpr uint32_t kTokens = 300;
+  auto req = Request({1, 403, 407, 261, 378}, kTokens);
+  req.mutable_stopping()->set_ignore_eos(true);
+  std::vector<uint32_t> expected;
+  v1::WorkerGenerateResponse last;
+  ASSERT_TRUE(Generate(req, expected, last).ok());
+  ASSERT_EQ(expected.size(), kTokens);
+
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);  // A 1 KiB stream window ...
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);                  // ... that does not grow.
+  auto slow = v1::WorkerService::NewStub(grpc::CreateCustomChannel(
+      runner_->local_target(), grpc::InsecureChannelCredentials(), args));
+  const auto finished = [this] {
+    return testing::MetricSample(testing::HttpGet(runner_->metrics_port(), "/metrics"),
+                                 "sllm_requests_total",
+                                 {"model=\"stories\"", "outcome=\"length\""});
+  };
+  grpc::ClientContext ctx;
+  auto reader = slow->Generate(&ctx, req);
+  // Read nothing until the engine has produced the last token (the request is counted then,
+  // before its last message is queued).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (finished() < 2 && std::chrono::steady_clock::now() < deadline) {
+  }
+  ASSERT_EQ(finished(), 2) << "the generation did not end within 60 s";
+  std::vector<uint32_t> ids;
+  v1::WorkerGenerateResponse msg;
+  int messages = 0;
+  while (reader->Read(&msg)) {
+    ++messages;
+    ids.insert(ids.end(), msg.token_ids().begin(), msg.token_ids().end());
+    last = msg;
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(ids, expected);
+  EXPECT_EQ(last.finish_reason(), v1::FINISH_REASON_LENGTH);
+  EXPECT_EQ(last.usage().completion_tokens(), kTokens);
+  std::cout << "[slow reader] " << messages << " messages for " << kTokens << " tokens\n";
+  EXPECT_LT(messages, static_cast<int>(kTokens) / 2);
 }
 
 TEST_F(WorkerServiceTest, InfoDescribesTheShard) {
