@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "services/common/absl_view.h"
+#include "services/common/json_nesting.h"
 #include "services/common/status_macros.h"
 
 namespace sllm::gateway {
@@ -110,7 +111,9 @@ absl::Status ReadGenerationParams(const Fields& f, v1::GenerationParams* p) {
   if (presence) p->set_presence_penalty(*presence);
   ASSIGN_OR_RETURN(auto frequency, f.Float("frequency_penalty"));
   if (frequency) p->set_frequency_penalty(*frequency);
-  ASSIGN_OR_RETURN(auto seed, f.Integer("seed", 0, std::numeric_limits<int64_t>::max()));
+  // Any 64-bit integer, as in OpenAI's API and vLLM; a negative one is taken modulo 2^64.
+  ASSIGN_OR_RETURN(auto seed, f.Integer("seed", std::numeric_limits<int64_t>::min(),
+                                        std::numeric_limits<int64_t>::max()));
   if (seed) p->set_seed(static_cast<uint64_t>(*seed));
   ASSIGN_OR_RETURN(auto min_tokens, f.Integer("min_tokens", 0, kMaxU32));
   if (min_tokens) p->set_min_tokens(static_cast<uint32_t>(*min_tokens));
@@ -367,16 +370,35 @@ absl::Status ParseResponses(const Fields& f, OpenAiRequest* r) {
 
 absl::StatusOr<OpenAiRequest> ParseObject(OpenAiApi api, const json& j);
 
+// A parse error quotes what the parser read last ("; last read: '...'"): a whole string, which
+// may be megabytes of the client's prompt. Keeps its last 40 bytes.
+std::string ShortParseError(std::string what) {
+  constexpr std::string_view kLastRead = "; last read: '";
+  constexpr size_t kKeep = 40;
+  const size_t at = what.find(kLastRead);
+  const size_t close = what.rfind('\'');
+  if (at == std::string::npos || close == std::string::npos) return what;
+  const size_t start = at + kLastRead.size();
+  if (close < start || close - start <= kKeep + 3) return what;
+  size_t keep_from = close - kKeep;
+  // Not in the middle of a UTF-8 character.
+  while (keep_from < close && (static_cast<unsigned char>(what[keep_from]) & 0xC0) == 0x80) {
+    ++keep_from;
+  }
+  return absl::StrCat(what.substr(0, start), "...", what.substr(keep_from));
+}
+
 }  // namespace
 
 absl::StatusOr<OpenAiRequest> ParseOpenAiRequest(OpenAiApi api, std::string_view body) {
+  RETURN_IF_ERROR(CheckJsonNesting(body, "the request body"));
   json j;
   try {
     j = json::parse(body.begin(), body.end());
   } catch (const json::exception& e) {
     // parse_error, or out_of_range for a number beyond a double ("1e999"): never a crash.
-    return absl::InvalidArgumentError(absl::StrCat("the request body is not valid JSON: ",
-                                                   e.what()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the request body is not valid JSON: ", ShortParseError(e.what())));
   }
   if (!j.is_object()) return absl::InvalidArgumentError("the request body must be a JSON object");
   try {

@@ -9,6 +9,31 @@ absl::Status Error(OpenAiApi api, const std::string& body) {
   return ParseOpenAiRequest(api, body).status();
 }
 
+TEST(OpenAiRequestTest, RefusesDeepNestingBeforeParsing) {
+  const std::string body = R"({"model": "m", "prompt": "x", "stop": )" +
+                           std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_EQ(Error(OpenAiApi::kCompletions, body).message(),
+            "the request body nests arrays and objects more than 64 levels deep (level 65 opens "
+            "at byte offset 101)");
+}
+
+TEST(OpenAiRequestTest, AParseErrorQuotesOnlyTheEndOfWhatItRead) {
+  // A raw newline ends a 100 KB prompt string: the parser's message would quote all of it.
+  const std::string body =
+      R"({"model": "m", "prompt": ")" + std::string(100000, 'a') + "\n\"}";
+  const std::string message(Error(OpenAiApi::kCompletions, body).message());
+  EXPECT_LT(message.size(), 400u) << message.substr(0, 400);
+  EXPECT_NE(message.find("the request body is not valid JSON"), std::string::npos) << message;
+  EXPECT_NE(message.find("last read: '...aaaa"), std::string::npos) << message;
+}
+
+TEST(OpenAiRequestTest, AnySixtyFourBitSeedIsAccepted) {
+  auto r = ParseOpenAiRequest(OpenAiApi::kCompletions,
+                              R"({"model": "m", "prompt": "x", "seed": -1})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->pipeline.params.seed(), 18446744073709551615u);
+}
+
 TEST(OpenAiRequestTest, ParsesAChatCompletion) {
   auto r = ParseOpenAiRequest(OpenAiApi::kChatCompletions, R"({
     "model": "m", "stream": true, "stream_options": {"include_usage": true},

@@ -140,6 +140,12 @@ std::vector<HttpCase> HttpCases() {
        .message_parts = {"not valid JSON", "missing closing quote", "column"}},
       {.name = "malformed_json", .path = chat, .body = R"({"model": "stories260K",})",
        .status = 400, .code = "invalid_value", .message_parts = {"not valid JSON", "column 25"}},
+      // Printing or copying a million nested arrays would overflow the stack.
+      {.name = "nesting_a_million_deep", .path = chat,
+       .body = R"({"model": "stories260K", "messages": [], "temperature": )" +
+               std::string(1000000, '[') + std::string(1000000, ']') + "}",
+       .status = 400, .code = "invalid_value",
+       .message_parts = {"the request body nests arrays and objects more than 64 levels deep"}},
       {.name = "body_not_an_object", .path = chat, .body = "[1, 2]", .status = 400,
        .code = "invalid_value", .message_parts = {"must be a JSON object"}},
       {.name = "empty_body", .path = chat, .body = "", .status = 400, .code = "invalid_value",
@@ -194,9 +200,10 @@ std::vector<HttpCase> HttpCases() {
        .body = ChatBody({{"frequency_penalty", -3}}), .status = 400, .param = "frequency_penalty",
        .code = "invalid_value",
        .message_parts = {"frequency_penalty must be in [-2, 2], got -3"}},
-      {.name = "seed_negative", .path = chat, .body = ChatBody({{"seed", -1}}), .status = 400,
-       .param = "seed", .code = "invalid_value",
-       .message_parts = {"seed must be between 0 and 9223372036854775807, got -1"}},
+      {.name = "seed_beyond_int64", .path = chat,
+       .body = ChatBody({{"seed", 18446744073709551615ull}}), .status = 400, .param = "seed",
+       .code = "invalid_value",
+       .message_parts = {"seed must be <= 9223372036854775807, got 18446744073709551615"}},
       // Values of an unforeseen type deep inside an object.
       {.name = "response_format_type_not_a_string", .path = chat,
        .body = ChatBody({{"response_format", {{"type", 5}}}}), .status = 400,

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/json_nesting.h"
 #include "services/common/status_macros.h"
 #include "services/tokenizer/unicode.h"
 
@@ -14,6 +15,8 @@ namespace {
 using OrderedJson = nlohmann::ordered_json;
 
 absl::StatusOr<OrderedJson> ParseJsonField(const std::string& text, const std::string& field) {
+  // The template walks the value recursively: bound its depth first.
+  RETURN_IF_ERROR(CheckJsonNesting(text, field));
   OrderedJson j = OrderedJson::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(field, " is not valid JSON"));
   return j;

@@ -101,6 +101,13 @@ TEST(TokenizerCoreTest, ChatErrors) {
   req.mutable_chat()->mutable_messages(0)->set_tool_calls_json("[{");
   r = core->ApplyChatTemplate(req);
   EXPECT_EQ(r.status().message(), "chat.messages[0].tool_calls_json is not valid JSON");
+  // A million nested arrays would overflow the stack of whatever walks them.
+  *req.mutable_chat() = OneUserMessage("hi");
+  req.mutable_chat()->set_tools_json(std::string(1000000, '[') + std::string(1000000, ']'));
+  r = core->ApplyChatTemplate(req);
+  EXPECT_EQ(r.status().message(),
+            "chat.tools_json nests arrays and objects more than 64 levels deep (level 65 opens "
+            "at byte offset 64)");
   *req.mutable_chat() = OneUserMessage("hi");
   req.mutable_chat()->set_add_generation_prompt(true);
   req.mutable_chat()->set_continue_final_message(true);
