@@ -57,13 +57,14 @@ bool CallControl::cancelled() const {
 }
 
 absl::Status CallControl::Interruption() const {
+  // First: gRPC counts a passed deadline as a cancellation too (and the front then calls
+  // Cancel), but the request ended because its time was up.
+  if (absl::Now() >= deadline_) return absl::DeadlineExceededError("the request's deadline passed");
   const absl::Status cancelled = absl::CancelledError("the client cancelled the request");
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (cancelled_) return cancelled;
   }
-  if (absl::Now() >= deadline_) return absl::DeadlineExceededError("the request's deadline passed");
-  // (gRPC also counts a passed deadline as cancelled: checked after it.)
   if (parent_ != nullptr && parent_->IsCancelled()) return cancelled;
   return absl::OkStatus();
 }

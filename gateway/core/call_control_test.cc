@@ -39,6 +39,9 @@ TEST(CallControlTest, AClearedInterruptDoesNotRun) {
 TEST(CallControlTest, APassedDeadlineIsTheInterruption) {
   CallControl call(absl::Now() - absl::Seconds(1));
   EXPECT_EQ(call.Interruption().code(), absl::StatusCode::kDeadlineExceeded);
+  // gRPC cancels a call whose deadline passed, and the front passes that on: still the deadline.
+  call.Cancel();
+  EXPECT_EQ(call.Interruption().code(), absl::StatusCode::kDeadlineExceeded);
   CallControl open;
   EXPECT_TRUE(open.Interruption().ok());
 }

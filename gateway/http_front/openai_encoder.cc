@@ -185,10 +185,11 @@ std::string OpenAiEncoder::StreamStart() {
       out += Event("response.in_progress", Dump({{"type", "response.in_progress"},
                                                  {"sequence_number", sequence_++},
                                                  {"response", response}}));
+      // The item as it starts: in progress, no content part yet (the next event adds it).
       out += Event("response.output_item.added", Dump({{"type", "response.output_item.added"},
                                                        {"sequence_number", sequence_++},
                                                        {"output_index", 0},
-                                                       {"item", MessageItem()}}));
+                                                       {"item", item}}));
       out += Event("response.content_part.added",
                    Dump({{"type", "response.content_part.added"},
                          {"sequence_number", sequence_++},

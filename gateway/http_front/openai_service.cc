@@ -5,12 +5,14 @@
 #include <random>
 #include <system_error>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gateway/http_front/openai_encoder.h"
+#include "gateway/http/percent_decode.h"
 #include "gateway/http_front/openai_request.h"
 #include "gateway/validation/error_mapping.h"
 #include "nlohmann/json.hpp"
@@ -110,9 +112,13 @@ std::string OpenAiService::NextId() {
   return absl::StrFormat("%016x%08x", id_seed_, next_id_.fetch_add(1));
 }
 
-absl::Time OpenAiService::Deadline(const http::HttpRequest& request) const {
+absl::Time OpenAiService::Deadline(const http::HttpRequest& request, bool stream) const {
   absl::Duration timeout = options_.request_timeout;
-  for (const char* header : {"x-request-timeout", "x-stainless-timeout"}) {
+  // The OpenAI SDKs send their client timeout as X-Stainless-Timeout, but it runs only until
+  // the response's headers arrive: for a stream that is the first chunk, not the last.
+  std::vector<const char*> headers = {"x-request-timeout"};
+  if (!stream) headers.push_back("x-stainless-timeout");
+  for (const char* header : headers) {
     double seconds = 0;
     if (absl::SimpleAtod(AbslView(request.Header(header)), &seconds) && seconds > 0) {
       timeout = std::min(timeout, absl::Seconds(seconds));
@@ -151,8 +157,9 @@ void OpenAiService::Handle(std::shared_ptr<http::HttpExchange> ex) {
     if (!only("GET", "/v1/models")) return;
     Reply reply(*this, "/v1/models");
     if (!Authorize(*ex, reply)) return;
+    // The SDKs percent-encode the id: "org/name" comes as "org%2Fname".
     ListModels(*ex, reply,
-               path == "/v1/models" ? std::string_view() : std::string_view(path).substr(11));
+               path == "/v1/models" ? std::string() : http::PercentDecode(path.substr(11)));
   } else if (path == "/v1/chat/completions") {
     if (only("POST", path)) Generate(std::move(ex), path, OpenAiApi::kChatCompletions);
   } else if (path == "/v1/completions") {
@@ -250,7 +257,7 @@ struct OpenAiService::Generation {
         reply(std::move(reply)),
         req(std::move(request)),
         id(service.NextId()),
-        call(std::make_shared<CallControl>(service.Deadline(ex->request()))),
+        call(std::make_shared<CallControl>(service.Deadline(ex->request(), req.stream))),
         encoder(req, id, UnixNow()) {
     req.pipeline.request_id = id;
     timing.emplace(service.metrics_, "http");
@@ -292,7 +299,14 @@ void OpenAiService::StartGeneration(std::shared_ptr<http::HttpExchange> ex,
 bool OpenAiService::Stream(Generation& g, const v1::GenerateStreamResponse& c) {
   if (c.finish_reason() == v1::FINISH_REASON_ERROR) {
     g.worker_error = absl::InternalError(c.error_message());
-    return true;
+    if (c.text().empty() && c.token_ids_size() == 0) return true;
+    // A batch of worker messages that ended in an error still brings its text: the client
+    // gets it before the error (Finish).
+    v1::GenerateStreamResponse text = c;
+    text.set_finish_reason(v1::FINISH_REASON_UNSPECIFIED);
+    text.clear_error_message();
+    text.clear_usage();
+    return Stream(g, text);
   }
   if (!g.req.stream) {
     g.encoder.Add(c);

@@ -77,7 +77,9 @@ class OpenAiService {
   // The request's API-key lease; on refusal answers it (401 / 429) and returns nullopt.
   std::optional<ApiKeyAuth::Lease> Authorize(http::HttpExchange& exchange, Reply& reply);
   void ListModels(http::HttpExchange& exchange, Reply& reply, std::string_view id);
-  absl::Time Deadline(const http::HttpRequest& request) const;
+  // The request's deadline: the server's request timeout, shortened by X-Request-Timeout, and
+  // by X-Stainless-Timeout (the OpenAI SDKs' timeout) unless the reply is a stream.
+  absl::Time Deadline(const http::HttpRequest& request, bool stream) const;
   std::string NextId();
 
   Pipeline& pipeline_;

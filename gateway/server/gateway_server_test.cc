@@ -214,6 +214,11 @@ TEST_F(GatewayServerTest, ResponsesApiUnaryAndStreamed) {
     types.push_back(e["type"]);
     EXPECT_EQ(e["sequence_number"], sequence++);
     if (e["type"] == "response.output_text.delta") joined += e["delta"].get<std::string>();
+    if (e["type"] == "response.output_item.added") {
+      // In progress with no part yet: content_part.added brings the one text part.
+      EXPECT_EQ(e["item"]["status"], "in_progress") << data;
+      EXPECT_EQ(e["item"]["content"], json::array()) << data;
+    }
   }
   EXPECT_EQ(joined, text);
   ASSERT_GE(types.size(), 8u);
@@ -271,6 +276,8 @@ TEST_F(GatewayServerTest, ErrorsHaveTheirStatusAndOpenAiBody) {
   EXPECT_EQ(models["data"][0]["id"], "stories260K");
   EXPECT_EQ(models["data"][0]["max_model_len"], 512);
   EXPECT_EQ(Http(port_, "GET", "/v1/models/stories260K", "").status, 200);
+  // Ids come percent-encoded ("org%2Fname" for org/name), as the OpenAI SDKs send them.
+  EXPECT_EQ(Http(port_, "GET", "/v1/models/stories%32%36%30K", "").status, 200);
   EXPECT_EQ(Http(port_, "GET", "/v1/models/nope", "").status, 404);
 }
 
@@ -398,6 +405,17 @@ TEST_F(GatewayServerTest, DeadlinesGive504AndDeadlineExceeded) {
                         {{"X-Request-Timeout", "0.02"}});
   EXPECT_EQ(res.status, 504) << res.body;
   EXPECT_EQ(json::parse(res.body)["error"]["code"], "deadline_exceeded");
+  // The OpenAI SDKs' timeout (X-Stainless-Timeout) runs until the reply's headers: it bounds a
+  // whole answer, but a stream only until its first chunk, so it does not cut the stream.
+  res = Http(port_, "POST", "/v1/chat/completions", req.dump(), "application/json",
+             {{"X-Stainless-Timeout", "0.02"}});
+  EXPECT_EQ(res.status, 504) << res.body;
+  json streamed = req;
+  streamed["stream"] = true;
+  res = Http(port_, "POST", "/v1/chat/completions", streamed.dump(), "application/json",
+             {{"X-Stainless-Timeout", "0.02"}});
+  EXPECT_EQ(res.status, 200) << res.body;
+  EXPECT_NE(res.body.find("\"finish_reason\":\"length\""), std::string::npos) << res.body;
 
   auto stub = v1::Generation::NewStub(testing::InsecureChannel(gateway_->grpc_target()));
   grpc::ClientContext ctx;
