@@ -80,6 +80,16 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const std::string& model_
   KVCacheOptions kv = e->model_->KVCacheLayout();
   kv.block_size = s.block_size;
   kv.num_blocks = BlocksForTokens(tokens, s.block_size);
+  // A sequence longer than the whole cache could never run: advertise (GetInfo) and enforce
+  // the context the cache can hold, so that such a request is refused as too long rather than
+  // retried as if the shard were busy.
+  const int64_t cache_len = kv.num_blocks * s.block_size;
+  if (cache_len < s.max_model_len) {
+    LOG(WARNING) << "the KV cache holds " << cache_len << " tokens, fewer than the model's context of "
+                 << s.max_model_len << ": serving a context of " << cache_len
+                 << " (raise --kv_cache_tokens for more)";
+    s.max_model_len = static_cast<int32_t>(cache_len);
+  }
   e->kv_cache_ = std::make_unique<KVCache>(kv);
   e->allocator_ = std::make_unique<BlockAllocator>(static_cast<int32_t>(kv.num_blocks));
   e->scheduler_ = std::make_unique<Scheduler>(s, *e->allocator_);
@@ -186,6 +196,8 @@ void Engine::Admit() {
     requests_[key] = std::move(r);
     if (!st.ok()) Finish(*requests_[key], FinishReason::kError, st);
   }
+  // They left the inbox: count them as the scheduler's waiting ones now, not after the step.
+  if (!incoming.empty()) PublishLoad();
 }
 
 void Engine::Finish(Request& r, FinishReason reason, absl::Status error) {
@@ -213,6 +225,7 @@ void Engine::PublishLoad() {
     load_.blocks_used = allocator_->num_used();
     load_.prefix_cache_hits = scheduler_->prefix_cache().hits();
     load_.prefix_cache_queries = scheduler_->prefix_cache().queries();
+    load_.outstanding_tokens = scheduler_->outstanding_tokens();
     load = load_;
   }
   if (options_.on_load) options_.on_load(load);
@@ -355,6 +368,7 @@ EngineLoad Engine::load() const {
   std::lock_guard<std::mutex> lock(mu_);
   EngineLoad load = load_;
   load.waiting += static_cast<int32_t>(inbox_.size());
+  for (const auto& r : inbox_) load.outstanding_tokens += r->seq->prompt_len + r->seq->max_new_tokens;
   return load;
 }
 

@@ -87,6 +87,9 @@ struct EngineLoad {
   int32_t blocks_total = 0;
   int64_t prefix_cache_hits = 0;
   int64_t prefix_cache_queries = 0;
+  // Prompt tokens still to compute plus max_new_tokens still to generate, over every request
+  // accepted and not finished (Scheduler::outstanding_tokens, and the not yet admitted ones).
+  int64_t outstanding_tokens = 0;
 };
 
 class Engine {

@@ -179,11 +179,42 @@ TEST(EngineTest, ASubmittedRequestCountsAsWaitingBeforeTheNextStep) {
   // Accepted but not yet admitted by a step: a router asking for the load must see it.
   EXPECT_EQ(e->load().waiting, 1);
   EXPECT_EQ(e->load().running, 0);
-  e->Step();
+  EXPECT_EQ(e->load().outstanding_tokens, 3 + 4);  // Its prompt and its max_new_tokens.
+  e->Step();  // Computes the prompt and samples the first token.
   EXPECT_EQ(e->load().waiting, 0);
   EXPECT_EQ(e->load().running, 1);
+  EXPECT_EQ(e->load().outstanding_tokens, 3);  // Three tokens to go.
   RunUntilDone(*e, {&o});
   EXPECT_EQ(e->load().waiting + e->load().running, 0);
+  EXPECT_EQ(e->load().outstanding_tokens, 0);
+}
+
+TEST(EngineTest, ARequestInItsFirstStepCountsInTheLoad) {
+  auto e = MakeEngine();
+  // Read from the request's own first event: inside the step that admitted it, before the
+  // step's end publishes the load again.
+  int32_t counted = -1;
+  GenerateParams p;
+  p.prompt = {1, 403, 407};
+  p.sampling.temperature = 0;
+  p.stopping.max_new_tokens = 2;  // The first event is not the last (that one drops the load).
+  ASSERT_TRUE(e->Submit(std::move(p), [&](const TokenEvent&) {
+                 if (counted < 0) counted = e->load().waiting + e->load().running;
+               }).ok());
+  while (e->Step()) {
+  }
+  EXPECT_EQ(counted, 1);
+}
+
+TEST(EngineTest, TheContextIsCappedAtWhatTheCacheHolds) {
+  auto e = MakeEngine(/*budget=*/512, /*kv_tokens=*/64);
+  EXPECT_EQ(e->max_model_len(), 64);  // stories260K's own context is 512.
+  GenerateParams p;
+  p.prompt = std::vector<int64_t>(64, 5);
+  p.stopping.max_new_tokens = 4;
+  EXPECT_EQ(e->Submit(std::move(p), [](const TokenEvent&) {}).status().message(),
+            "prompt_ids has 64 tokens; the context length is 64 and at least one token must "
+            "be generated");
 }
 
 TEST(EngineTest, TheLoadDropsAFinishedRequestBeforeItsLastEvent) {

@@ -142,6 +142,17 @@ StepSchedule Scheduler::Schedule() {
   return plan;
 }
 
+int64_t Scheduler::outstanding_tokens() const {
+  int64_t n = 0;
+  const auto add = [&n](const Sequence& s) {
+    n += std::max(0, s.prompt_len - s.num_computed) +
+         std::max(0, s.max_new_tokens - s.num_generated());
+  };
+  for (const auto& s : waiting_) add(*s);
+  for (const auto& s : running_) add(*s);
+  return n;
+}
+
 void Scheduler::Finish(Sequence* seq, FinishReason reason) {
   auto it = std::find_if(running_.begin(), running_.end(),
                          [&](const auto& s) { return s.get() == seq; });

@@ -68,6 +68,9 @@ class Scheduler {
   int32_t num_running() const { return static_cast<int32_t>(running_.size()); }
   int32_t num_waiting() const { return static_cast<int32_t>(waiting_.size()); }
   bool idle() const { return running_.empty() && waiting_.empty(); }
+  // Tokens still to process: the pending prompt tokens plus the remaining max_new_tokens of
+  // every running and waiting sequence (a preempted one's prompt counts again).
+  int64_t outstanding_tokens() const;
   const PrefixCache& prefix_cache() const { return prefix_cache_; }
   const SchedulerOptions& options() const { return options_; }
   int64_t num_preemptions() const { return preemptions_; }

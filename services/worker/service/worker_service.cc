@@ -318,10 +318,13 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::GetLoad(grpc::CallbackServerContext
     m->set_waiting(load.waiting);
     m->set_kv_blocks_used(load.blocks_used);
     m->set_kv_blocks_total(load.blocks_total);
+    m->set_outstanding_tokens(static_cast<uint64_t>(load.outstanding_tokens));
     total->set_running(total->running() + load.running);
     total->set_waiting(total->waiting() + load.waiting);
     total->set_kv_blocks_used(total->kv_blocks_used() + load.blocks_used);
     total->set_kv_blocks_total(total->kv_blocks_total() + load.blocks_total);
+    total->set_outstanding_tokens(total->outstanding_tokens() +
+                                  static_cast<uint64_t>(load.outstanding_tokens));
   }
   response->set_ready(ready_);
   reactor->Finish(grpc::Status::OK);

@@ -20,8 +20,9 @@ struct ServedEngine {
   std::string name;
   std::string dtype;
   std::string device;
-  std::unique_ptr<Engine> engine;
+  // Before the engine: requests the engine ends in its destructor still record metrics.
   std::unique_ptr<WorkerMetrics> metrics;
+  std::unique_ptr<Engine> engine;
 };
 
 // Converts a request's proto fields into engine parameters; INVALID_ARGUMENT names the field.
