@@ -44,21 +44,26 @@ absl::StatusOr<std::string> IncrementalDetokenizer::Add(uint32_t id) {
   pending_bytes_.push_back(tokenizer_.IsByteToken(id));
   if (!continuation_ok_) return std::string();  // Exact only as a whole: emit at Finish().
 
+  if (pending_bytes_.back()) {
+    // An open byte run may still turn valid or invalid as a whole (a run with one bad byte
+    // decodes to U+FFFD for each of its bytes): hold it back entirely. What precedes it is
+    // settled, and decoded once per run, not once per byte (a long run of byte tokens, such as
+    // text in a script the vocabulary lacks, would otherwise cost quadratic time).
+    if (!in_byte_run_) {
+      in_byte_run_ = true;
+      before_run_ = Decode(pending_.size() - 1);
+    }
+    return Emit(before_run_, before_run_.size());
+  }
+  in_byte_run_ = false;
   const std::string text = Decode(pending_.size());
   size_t safe = text.size();
-  if (pending_bytes_.back()) {
-    // An open byte run may still turn valid or invalid as a whole: hold it back entirely.
-    size_t run = pending_.size();
-    while (run > 0 && pending_bytes_[run - 1]) --run;
-    safe = Decode(run).size();
-  } else {
-    // An incomplete UTF-8 sequence decodes to trailing U+FFFD that more bytes may replace.
-    while (EndsWithReplacement(text, safe)) safe -= 3;
-  }
+  // An incomplete UTF-8 sequence decodes to trailing U+FFFD that more bytes may replace.
+  while (EndsWithReplacement(text, safe)) safe -= 3;
   std::string delta = Emit(text, safe);
   // Clean cut: everything so far is final and independent of what follows. While the text
   // is still empty at the start, start-of-text rules (Strip, Metaspace) may not be done.
-  if (safe == text.size() && !pending_bytes_.back() && !(at_start_ && text.empty())) {
+  if (safe == text.size() && !(at_start_ && text.empty())) {
     pending_.clear();
     pending_bytes_.clear();
     at_start_ = false;
@@ -73,6 +78,7 @@ std::string IncrementalDetokenizer::Finish() {
   pending_.clear();
   pending_bytes_.clear();
   emitted_ = 0;
+  in_byte_run_ = false;
   return delta;
 }
 

@@ -40,6 +40,8 @@ class IncrementalDetokenizer {
   std::vector<std::string> pending_;
   std::vector<bool> pending_bytes_;
   bool at_start_ = true;     // No cut has happened yet.
+  bool in_byte_run_ = false;  // pending_ ends in a run of byte tokens, ...
+  std::string before_run_;    // ... and this is the decode of the tokens before it.
   size_t emitted_ = 0;       // Bytes of decode(pending_) already emitted.
   size_t total_emitted_ = 0;
 };

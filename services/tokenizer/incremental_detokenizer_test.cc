@@ -55,6 +55,23 @@ TEST(IncrementalDetokenizerTest, ByteFallbackRunsAreHeldUntilClosed) {
   EXPECT_EQ(Join(deltas), *t->Decode(ids, true));
 }
 
+TEST(IncrementalDetokenizerTest, ALongByteRunIsHeldWholeAndJoinsExactly) {
+  auto t = Load("mistral-spm");
+  // 3,000 '안' as byte tokens (9,000 in one run), then "▁Hello". The text before the run is
+  // decoded once for the run, not once per byte.
+  const uint32_t b1 = *t->TokenToId("<0xEC>"), b2 = *t->TokenToId("<0x95>"),
+                 b3 = *t->TokenToId("<0x88>");
+  std::vector<uint32_t> ids = {1, 22557, 28705};
+  for (int i = 0; i < 3000; ++i) ids.insert(ids.end(), {b1, b2, b3});
+  ids.push_back(22557);
+  const auto deltas = Stream(*t, ids, true);
+  for (size_t i = 3; i < 3 + 9000; ++i) ASSERT_EQ(deltas[i], "") << i;
+  EXPECT_EQ(Join(deltas), *t->Decode(ids, true));
+  std::string run;
+  for (int i = 0; i < 3000; ++i) run += "\xEC\x95\x88";
+  EXPECT_NE(Join(deltas).find(run), std::string::npos);
+}
+
 TEST(IncrementalDetokenizerTest, InvalidByteRunMatchesWholeDecode) {
   auto t = Load("mistral-spm");
   // 'A' as a byte token followed by a lone lead byte: HF turns the whole run into U+FFFD x2.
