@@ -1,5 +1,8 @@
 #include "gateway/server/gateway_server.h"
 
+#include <algorithm>
+
+#include "absl/time/clock.h"
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "services/common/channel_args.h"
@@ -24,6 +27,7 @@ GatewayServer::GatewayServer(GatewayServerOptions options)
                 shards_, options_.limits, &metrics_),
       auth_(options_.api_keys, options_.api_key_limits),
       grpc_service_(pipeline_, runner_.registry(), metrics_, &auth_) {
+  runner_.OnDrain([this] { drain_started_nanos_ = absl::ToUnixNanos(absl::Now()); });
   if (options_.http.port >= 0) {
     openai_ = std::make_unique<OpenAiService>(
         pipeline_, metrics_, runner_.registry(), [this] { return !runner_.draining(); },
@@ -59,7 +63,14 @@ void GatewayServer::Wait() {
   if (waited_) return;
   waited_ = true;
   runner_.Wait();  // gRPC drained (HTTP meanwhile refuses new generations: not ready).
-  if (http_) http_->Shutdown(options_.grpc.drain_deadline);
+  if (http_) {
+    // HTTP streams ran on during the gRPC drain: they get what is left of the same deadline,
+    // not a second one.
+    const int64_t started = drain_started_nanos_.load();
+    const absl::Time end =
+        (started != 0 ? absl::FromUnixNanos(started) : absl::Now()) + options_.grpc.drain_deadline;
+    http_->Shutdown(std::max(absl::ZeroDuration(), end - absl::Now()));
+  }
   openai_.reset();  // Waits for generation threads (their clients are gone by now).
   shards_.Stop();
 }

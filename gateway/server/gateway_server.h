@@ -4,6 +4,8 @@
 #ifndef SLLM_GATEWAY_SERVER_GATEWAY_SERVER_H_
 #define SLLM_GATEWAY_SERVER_GATEWAY_SERVER_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,7 +46,8 @@ class GatewayServer {
   // Polls the shards once, then starts both fronts; UNAVAILABLE when a port cannot be bound.
   absl::Status Start();
   // Blocks until Shutdown() or SIGTERM/SIGINT (when handled): readiness turns NOT_SERVING,
-  // both fronts stop admitting and drain in-flight streams up to the deadline.
+  // both fronts stop admitting and drain in-flight streams, both within one drain deadline
+  // from the drain's start (so a pod's grace period covers the whole drain).
   void Wait();
   void Shutdown();
 
@@ -66,6 +69,8 @@ class GatewayServer {
   std::unique_ptr<OpenAiService> openai_;
   std::unique_ptr<http::HttpServer> http_;
   bool waited_ = false;
+  // When the drain began (absl::ToUnixNanos), set from the runner's drain hook.
+  std::atomic<int64_t> drain_started_nanos_{0};
 };
 
 }  // namespace sllm::gateway

@@ -116,7 +116,7 @@ absl::Status ServiceRunner::Start() {
   // Before anything listens: a bad certificate fails the start without side effects.
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                    MakeServerCredentials(options_.tls));
-  if (options_.metrics_port >= 0) RETURN_IF_ERROR(StartMetrics());
+  if (options_.metrics_port >= 0 && exposer_ == nullptr) RETURN_IF_ERROR(StartMetrics());
   RETURN_IF_ERROR(StartServer(std::move(credentials)));
 
   int wake[2];
@@ -148,6 +148,15 @@ absl::Status ServiceRunner::Start() {
             << (metrics_port_ < 0 ? "(disabled)"
                                   : JoinHostPort(options_.metrics_host, metrics_port_));
   return absl::OkStatus();
+}
+
+absl::Status ServiceRunner::ServeMetricsEarly() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    CHECK(!started_) << "ServeMetricsEarly() after Start()";
+  }
+  if (options_.metrics_port < 0 || exposer_ != nullptr) return absl::OkStatus();
+  return StartMetrics();
 }
 
 absl::Status ServiceRunner::StartMetrics() {

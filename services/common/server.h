@@ -106,6 +106,12 @@ class ServiceRunner {
   // drain deadline and are then cancelled. Idempotent.
   void Shutdown();
 
+  // Serves /metrics now, before Start() (which then keeps it): a process with a long start
+  // (a worker loading its weights) can be scraped meanwhile, so a "down" alert on `up == 0`
+  // does not fire while it loads. UNAVAILABLE when the port cannot be bound; a no-op when
+  // metrics are disabled or already served.
+  absl::Status ServeMetricsEarly();
+
   // Blocks until the server has been shut down (by Shutdown() or a signal) and drained.
   // Returns at once when Start() never succeeded.
   void Wait();

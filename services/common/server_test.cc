@@ -7,6 +7,7 @@
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
 #include "prometheus/counter.h"
+#include "prometheus/gauge.h"
 #include "services/common/test_util.h"
 #include "sllm/v1/tokenizer.grpc.pb.h"
 
@@ -119,6 +120,22 @@ TEST(ServiceRunnerTest, MetricsCanBeDisabled) {
   ASSERT_TRUE(runner.Start().ok());
   EXPECT_GT(runner.port(), 0);
   EXPECT_EQ(runner.metrics_port(), -1);
+  runner.Shutdown();
+  runner.Wait();
+}
+
+// A worker loading its weights is scraped before its server starts: `up` stays 1.
+TEST(ServiceRunnerTest, MetricsCanBeServedBeforeStart) {
+  ServiceRunner runner(LocalOptions());
+  prometheus::BuildGauge().Name("loading").Help("h").Register(runner.registry()).Add({}).Set(1);
+  ASSERT_TRUE(runner.ServeMetricsEarly().ok());
+  const int port = runner.metrics_port();
+  ASSERT_GT(port, 0);
+  EXPECT_NE(testing::HttpGet(port, "/metrics").find("loading 1"), std::string::npos);
+  EXPECT_TRUE(runner.ServeMetricsEarly().ok());  // Already served: a no-op.
+  ASSERT_TRUE(runner.Start().ok());
+  EXPECT_EQ(runner.metrics_port(), port);  // Start keeps the same listener.
+  EXPECT_NE(testing::HttpGet(port, "/metrics").find("loading 1"), std::string::npos);
   runner.Shutdown();
   runner.Wait();
 }

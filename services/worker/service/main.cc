@@ -53,6 +53,12 @@ int main(int argc, char** argv) {
                                                                : quantize.status());
     return 2;
   }
+  // Scrapeable while the weights load (minutes for a large model on network storage): the
+  // shard-down alert watches `up`.
+  if (auto st = runner.ServeMetricsEarly(); !st.ok()) {
+    LOG(ERROR) << st;
+    return 1;
+  }
   for (absl::string_view item : absl::StrSplit(FLAGS_models, ',', absl::SkipEmpty())) {
     auto s = std::make_unique<sllm::worker::ServedEngine>();
     std::string spec(item);
