@@ -3,12 +3,15 @@
 // its errors, cancellation reaching the workers, 1,000 concurrent SSE streams, DNS discovery.
 #include "gateway/server/gateway_server.h"
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
 #include "boost/asio.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
@@ -560,12 +563,24 @@ namespace {
 
 // A shard whose batch and queue are full: requests are refused with 429 and a retry hint.
 TEST(GatewayOverloadTest, FullShardsGive429WithRetryAfter) {
+  // Once the running request has streamed a token, the engine holds after its next step until
+  // released, so the shard stays full however fast the machine (on a quick one the running
+  // request's 500 tokens could end while the test's own requests travel). Declared before the
+  // backends: their engine thread may wait on these until the end.
+  std::atomic<bool> hold{false};
+  absl::Notification release;
   LocalBackends backends;
   worker::EngineOptions engine;
   engine.num_threads = 1;
   engine.scheduler.max_num_seqs = 1;
   engine.scheduler.max_waiting = 1;
+  engine.on_step = [&hold, &release](const worker::StepStats&) {
+    if (hold.load()) release.WaitForNotification();
+  };
   ASSERT_TRUE(backends.Start(1, engine).ok());
+  absl::Cleanup resume = [&release] {  // Before the backends stop, whatever failed.
+    if (!release.HasBeenNotified()) release.Notify();
+  };
   GatewayServer gateway(backends.GatewayOptions());
   ASSERT_TRUE(gateway.Start().ok());
   // Fill the shard: one long sequence running, one waiting.
@@ -579,6 +594,7 @@ TEST(GatewayOverloadTest, FullShardsGive429WithRetryAfter) {
   auto running = worker->Generate(&running_ctx, long_request);
   v1::WorkerGenerateResponse first;
   ASSERT_TRUE(running->Read(&first));
+  hold = true;
   auto waiting = worker->Generate(&waiting_ctx, long_request);
   const auto deadline = Clock::now() + std::chrono::seconds(30);
   while (backends.engine(0).load().waiting == 0 && Clock::now() < deadline) {
@@ -604,6 +620,7 @@ TEST(GatewayOverloadTest, FullShardsGive429WithRetryAfter) {
   auto trailer = ctx.GetServerTrailingMetadata().find("retry-after");
   ASSERT_NE(trailer, ctx.GetServerTrailingMetadata().end());
   EXPECT_EQ(std::string(trailer->second.data(), trailer->second.size()), "1");
+  std::move(resume).Invoke();
   running_ctx.TryCancel();
   waiting_ctx.TryCancel();
   while (running->Read(&first)) {
