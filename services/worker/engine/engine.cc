@@ -189,6 +189,12 @@ void Engine::Admit() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     incoming.swap(inbox_);
+    // Out of the inbox but not yet counted by the scheduler: count them as waiting now, under
+    // the same lock, so that Submit's queue limit and load() never miss them.
+    load_.waiting += static_cast<int32_t>(incoming.size());
+    for (const auto& r : incoming) {
+      load_.outstanding_tokens += r->seq->prompt_len + r->seq->max_new_tokens;
+    }
   }
   for (auto& r : incoming) {
     absl::Status st = scheduler_->Add(r->seq);
