@@ -334,12 +334,15 @@ TEST_F(GatewayServerTest, AClientThatDisconnectsCancelsItsSequence) {
 }
 
 // 1,000 SSE streams open at once, on one client thread: every stream gets its first event
-// before any stream ends, and all complete.
+// before any stream ends, and all complete. 384 tokens each (25 KV blocks; 500 streams per
+// shard fit its 16,384 blocks with room for an uneven split): long enough that the last stream
+// opens before the first ends even when CI runs other tests beside this one (at 128 tokens a
+// clean-clone CI run once saw the first stream end before the last had opened).
 TEST_F(GatewayServerTest, HoldsAThousandConcurrentSseStreams) {
   constexpr int kStreams = 1000;
   const std::string body = json{{"model", "stories260K"},
                                 {"prompt", "Once upon a time"},
-                                {"max_tokens", 128},
+                                {"max_tokens", 384},
                                 {"ignore_eos", true},
                                 {"temperature", 0},
                                 {"stream", true}}
