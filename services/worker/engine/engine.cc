@@ -8,6 +8,7 @@
 
 #include <chrono>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "services/common/status_macros.h"
@@ -115,6 +116,7 @@ Engine::~Engine() {
     ev.error = absl::UnavailableError("the engine stopped");
     r->callback(ev);
   }
+  NotifyStepListeners();
 }
 
 absl::StatusOr<uint64_t> Engine::Submit(GenerateParams params, TokenCallback callback) {
@@ -193,7 +195,7 @@ void Engine::Admit() {
     // the same lock, so that Submit's queue limit and load() never miss them.
     load_.waiting += static_cast<int32_t>(incoming.size());
     for (const auto& r : incoming) {
-      load_.outstanding_tokens += r->seq->prompt_len + r->seq->max_new_tokens;
+      load_.outstanding_tokens += r->seq->num_outstanding();
     }
   }
   for (auto& r : incoming) {
@@ -202,8 +204,6 @@ void Engine::Admit() {
     requests_[key] = std::move(r);
     if (!st.ok()) Finish(*requests_[key], FinishReason::kError, st);
   }
-  // They left the inbox: count them as the scheduler's waiting ones now, not after the step.
-  if (!incoming.empty()) PublishLoad();
 }
 
 void Engine::Finish(Request& r, FinishReason reason, absl::Status error) {
@@ -245,10 +245,33 @@ void Engine::FailStep(const StepSchedule& plan, const absl::Status& error) {
   }
 }
 
+void Engine::AddStepListener(std::weak_ptr<const std::function<void()>> listener) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+void Engine::NotifyStepListeners() {
+  std::vector<std::shared_ptr<const std::function<void()>>> live;
+  {
+    std::lock_guard<std::mutex> lock(listeners_mu_);
+    if (listeners_.empty()) return;
+    std::erase_if(listeners_, [](const auto& l) { return l.expired(); });
+    for (const auto& l : listeners_) {
+      if (auto f = l.lock()) live.push_back(std::move(f));
+    }
+  }
+  for (const auto& f : live) (*f)();
+}
+
 bool Engine::Step() {
   step_started_nanos_ = NowNanos();
+  // Every return below, the failed steps' included.
+  absl::Cleanup notify = [this] { NotifyStepListeners(); };
   Admit();
   StepSchedule plan = scheduler_->Schedule();
+  // The step's sequences count as running from now on, not from the step's end: a request
+  // that saw its first token must not still count as waiting (and fill the queue's limit).
+  PublishLoad();
   for (const auto& seq : plan.cancelled) Finish(*requests_.at(seq.get()), FinishReason::kCancelled);
   bool did_work = !plan.cancelled.empty();
   if (!plan.empty()) {
@@ -374,7 +397,7 @@ EngineLoad Engine::load() const {
   std::lock_guard<std::mutex> lock(mu_);
   EngineLoad load = load_;
   load.waiting += static_cast<int32_t>(inbox_.size());
-  for (const auto& r : inbox_) load.outstanding_tokens += r->seq->prompt_len + r->seq->max_new_tokens;
+  for (const auto& r : inbox_) load.outstanding_tokens += r->seq->num_outstanding();
   return load;
 }
 

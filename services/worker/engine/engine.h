@@ -114,6 +114,11 @@ class Engine {
   void Start();
   void Stop();
 
+  // Runs `listener` on the engine thread after every step, once the step's events have all
+  // been delivered, for as long as it lives: a service that gathers a step's events into one
+  // message sends it there. Also after the events of the destructor. Thread-safe.
+  void AddStepListener(std::weak_ptr<const std::function<void()>> listener);
+
   // Generates one token of a one-token prompt: proves the model runs (readiness).
   absl::Status WarmUp();
 
@@ -137,6 +142,7 @@ class Engine {
   void FailStep(const StepSchedule& plan, const absl::Status& error);
   // Refreshes load_ from the scheduler and calls options_.on_load.
   void PublishLoad();
+  void NotifyStepListeners();
   void Loop();
 
   EngineOptions options_;
@@ -155,6 +161,9 @@ class Engine {
   uint64_t seed_state_ = 0;                                        // Guarded by mu_.
   bool stopping_ = false;                                          // Guarded by mu_.
   EngineLoad load_;                                                // Guarded by mu_.
+
+  std::mutex listeners_mu_;
+  std::vector<std::weak_ptr<const std::function<void()>>> listeners_;  // Guarded by it.
 
   // Owned by the stepping thread.
   absl::flat_hash_map<Sequence*, std::unique_ptr<Request>> requests_;

@@ -172,6 +172,27 @@ TEST(EngineTest, CancelFreesTheSequenceAtTheNextStep) {
   EXPECT_EQ(o.tokens.size(), 5u);
 }
 
+TEST(EngineTest, StepListenersRunAfterTheStepsEventsWhileTheyLive) {
+  auto e = MakeEngine();
+  Output a, b;
+  Submit(*e, {1, 403, 407}, 3, a);
+  Submit(*e, {1, 261, 378}, 3, b);
+  // What each run of the listener saw: the tokens delivered by then.
+  std::vector<size_t> seen;
+  auto listener = std::make_shared<const std::function<void()>>(
+      [&] { seen.push_back(a.tokens.size() + b.tokens.size()); });
+  e->AddStepListener(listener);
+  e->Step();  // Both prompts and their first tokens.
+  e->Step();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], 2u);  // After both sequences' events, not between them.
+  EXPECT_EQ(seen[1], 4u);
+  listener.reset();
+  e->Step();
+  EXPECT_TRUE(a.done && b.done);
+  EXPECT_EQ(seen.size(), 2u);  // Gone: not called any more.
+}
+
 TEST(EngineTest, ASubmittedRequestCountsAsWaitingBeforeTheNextStep) {
   auto e = MakeEngine();
   Output o;
@@ -193,17 +214,22 @@ TEST(EngineTest, ARequestInItsFirstStepCountsInTheLoad) {
   auto e = MakeEngine();
   // Read from the request's own first event: inside the step that admitted it, before the
   // step's end publishes the load again.
-  int32_t counted = -1;
+  int32_t running = -1, waiting = -1;
   GenerateParams p;
   p.prompt = {1, 403, 407};
   p.sampling.temperature = 0;
   p.stopping.max_new_tokens = 2;  // The first event is not the last (that one drops the load).
   ASSERT_TRUE(e->Submit(std::move(p), [&](const TokenEvent&) {
-                 if (counted < 0) counted = e->load().waiting + e->load().running;
+                 if (running >= 0) return;
+                 running = e->load().running;
+                 waiting = e->load().waiting;
                }).ok());
   while (e->Step()) {
   }
-  EXPECT_EQ(counted, 1);
+  // Running, and no longer waiting: a client that has its first token may submit another
+  // request to a queue of one.
+  EXPECT_EQ(running, 1);
+  EXPECT_EQ(waiting, 0);
 }
 
 TEST(EngineTest, TheContextIsCappedAtWhatTheCacheHolds) {

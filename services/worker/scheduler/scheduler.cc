@@ -144,12 +144,8 @@ StepSchedule Scheduler::Schedule() {
 
 int64_t Scheduler::outstanding_tokens() const {
   int64_t n = 0;
-  const auto add = [&n](const Sequence& s) {
-    n += std::max(0, s.prompt_len - s.num_computed) +
-         std::max(0, s.max_new_tokens - s.num_generated());
-  };
-  for (const auto& s : waiting_) add(*s);
-  for (const auto& s : running_) add(*s);
+  for (const auto& s : waiting_) n += s->num_outstanding();
+  for (const auto& s : running_) n += s->num_outstanding();
   return n;
 }
 

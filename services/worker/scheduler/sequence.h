@@ -3,6 +3,7 @@
 #ifndef SLLM_SERVICES_WORKER_SCHEDULER_SEQUENCE_H_
 #define SLLM_SERVICES_WORKER_SCHEDULER_SEQUENCE_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <vector>
@@ -36,6 +37,10 @@ struct Sequence {
   int32_t num_generated() const { return static_cast<int32_t>(tokens.size()) - prompt_len; }
   // Tokens not yet in the cache.
   int32_t num_pending() const { return static_cast<int32_t>(tokens.size()) - num_computed; }
+  // Work left: prompt tokens still to compute plus tokens still to generate (at most).
+  int64_t num_outstanding() const {
+    return std::max(0, prompt_len - num_computed) + std::max(0, max_new_tokens - num_generated());
+  }
 };
 
 }  // namespace sllm::worker
