@@ -128,6 +128,8 @@ int main(int argc, char** argv) {
   gethostname(host, sizeof(host) - 1);
   sllm::worker::WorkerServiceImpl service(FLAGS_shard_id, host, by_name);
   runner.AddService(&service);
+  // Tells the gateways' GenerateStreams calls to start new requests elsewhere.
+  runner.OnDrain([&service] { service.Drain(); });
   if (auto st = runner.Start(); !st.ok()) {
     LOG(ERROR) << st;
     return 1;

@@ -11,37 +11,11 @@
 #include "absl/strings/str_join.h"
 #include "proto/worker_response_merge.h"
 #include "services/common/grpc_status.h"
+#include "services/worker/service/generate_streams.h"
+#include "services/worker/service/generation_recorder.h"
 
 namespace sllm::worker {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-v1::FinishReason ToProto(FinishReason r) {
-  switch (r) {
-    case FinishReason::kEos: return v1::FINISH_REASON_EOS;
-    case FinishReason::kLength: return v1::FINISH_REASON_LENGTH;
-    case FinishReason::kStop: return v1::FINISH_REASON_STOP;
-    case FinishReason::kCancelled: return v1::FINISH_REASON_CANCELLED;
-    case FinishReason::kError: return v1::FINISH_REASON_ERROR;
-    case FinishReason::kNone: break;
-  }
-  return v1::FINISH_REASON_UNSPECIFIED;
-}
-
-const char* OutcomeName(FinishReason r) {
-  switch (r) {
-    case FinishReason::kEos: return "eos";
-    case FinishReason::kLength: return "length";
-    case FinishReason::kStop: return "stop";
-    case FinishReason::kCancelled: return "cancelled";
-    case FinishReason::kError: return "error";
-    case FinishReason::kNone: break;
-  }
-  return "none";
-}
-
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 // One Generate stream. The engine thread pushes messages; gRPC writes them one at a time. A
 // message pushed while another is being written waits, and later ones join it
@@ -60,7 +34,7 @@ class GenerateReactor : public grpc::ServerWriteReactor<v1::WorkerGenerateRespon
   };
 
   GenerateReactor(ServedEngine& served, const v1::WorkerGenerateRequest& request)
-      : served_(served), shared_(std::make_shared<Shared>()), start_(Clock::now()) {
+      : served_(served), shared_(std::make_shared<Shared>()) {
     shared_->reactor = this;
     auto params = ToGenerateParams(request);
     if (!params.ok()) {
@@ -68,68 +42,18 @@ class GenerateReactor : public grpc::ServerWriteReactor<v1::WorkerGenerateRespon
       return;
     }
     auto shared = shared_;
-    WorkerMetrics* metrics = served.metrics.get();
-    auto last = std::make_shared<Clock::time_point>(start_);
-    const Clock::time_point start = start_;
-    auto id = served.engine->Submit(std::move(*params), [shared, metrics, last, start](
-                                                             const TokenEvent& ev) {
-      v1::WorkerGenerateResponse msg;
-      const auto now = Clock::now();
-      if (ev.has_token) {
-        msg.add_token_ids(ev.token);
-        if (metrics != nullptr) {
-          metrics->generation_tokens.Increment();
-          if (*last == start) {
-            metrics->ttft.Observe(Seconds(now - start));
-            metrics->queue_time.Observe(ev.queue_nanos * 1e-9);
-            msg.mutable_timings()->set_time_to_first_token_us(
-                std::chrono::duration_cast<std::chrono::microseconds>(now - start).count());
-            msg.mutable_timings()->set_queue_us(ev.queue_nanos / 1000);
-          } else {
-            metrics->itl.Observe(Seconds(now - *last));
+    GenerationRecorder recorder(served.metrics.get());
+    auto id = served.engine->Submit(
+        std::move(*params), [shared, recorder](const TokenEvent& ev) mutable {
+          v1::WorkerGenerateResponse msg;
+          if (recorder.Record(ev, &msg) == GenerationRecorder::Result::kRefused) {
+            // End the call with the status, so that the gateway can try another shard or
+            // answer RESOURCE_EXHAUSTED, as for a refusal at Submit.
+            FailBeforeFirstToken(shared, ev.error);
+            return;
           }
-        }
-        *last = now;
-        if (!ev.top_logprobs.empty() || ev.logprob != 0.0f) {
-          auto* lp = msg.add_logprobs();
-          lp->set_token_id(ev.token);
-          lp->set_logprob(ev.logprob);
-          auto* top = msg.add_top_logprobs();
-          for (const TokenLogprob& t : ev.top_logprobs) {
-            auto* c = top->add_candidates();
-            c->set_token_id(t.token);
-            c->set_logprob(t.logprob);
-          }
-        }
-      }
-      if (ev.finished && !ev.error.ok() && !ev.has_token && *last == start) {
-        // Refused before its first token (e.g. the engine's queue filled up between Submit
-        // and admission): end the call with the status, so that the gateway can try another
-        // shard or answer RESOURCE_EXHAUSTED, as for a refusal at Submit.
-        if (metrics != nullptr) {
-          metrics->requests.Add({{"model", metrics->model}, {"outcome", "rejected"}}).Increment();
-        }
-        FailBeforeFirstToken(shared, ev.error);
-        return;
-      }
-      if (ev.finished) {
-        msg.set_finish_reason(ToProto(ev.finish_reason));
-        if (!ev.error.ok()) msg.set_error_message(std::string(ev.error.message()));
-        auto* usage = msg.mutable_usage();
-        usage->set_prompt_tokens(ev.prompt_tokens);
-        usage->set_cached_prompt_tokens(ev.cached_tokens);
-        usage->set_completion_tokens(ev.completion_tokens);
-        usage->set_total_tokens(ev.prompt_tokens + ev.completion_tokens);
-        if (metrics != nullptr) {
-          metrics->e2e.Observe(Seconds(now - start));
-          metrics->prompt_tokens.Increment(ev.prompt_tokens);
-          metrics->cached_tokens.Increment(ev.cached_tokens);
-          metrics->requests.Add({{"model", metrics->model}, {"outcome", OutcomeName(ev.finish_reason)}})
-              .Increment();
-        }
-      }
-      Push(shared, std::move(msg), ev.finished);
-    });
+          Push(shared, std::move(msg), ev.finished);
+        });
     if (!id.ok()) {
       Reject(id.status());
       return;
@@ -199,10 +123,7 @@ class GenerateReactor : public grpc::ServerWriteReactor<v1::WorkerGenerateRespon
   }
 
   void Reject(const absl::Status& status) {
-    if (served_.metrics) {
-      served_.metrics->requests.Add({{"model", served_.metrics->model}, {"outcome", "rejected"}})
-          .Increment();
-    }
+    GenerationRecorder::CountRejected(served_.metrics.get());
     {
       std::lock_guard<std::mutex> lock(shared_->mu);
       shared_->finished = true;
@@ -213,7 +134,6 @@ class GenerateReactor : public grpc::ServerWriteReactor<v1::WorkerGenerateRespon
 
   ServedEngine& served_;
   std::shared_ptr<Shared> shared_;
-  const Clock::time_point start_;
   uint64_t id_ = 0;
 };
 
@@ -275,12 +195,34 @@ grpc::ServerWriteReactor<v1::WorkerGenerateResponse>* WorkerServiceImpl::Generat
   return new GenerateReactor(**served, *request);
 }
 
+grpc::ServerBidiReactor<v1::WorkerStreamsRequest, v1::WorkerStreamsResponse>*
+WorkerServiceImpl::GenerateStreams(grpc::CallbackServerContext* context) {
+  std::lock_guard<std::mutex> lock(streams_mu_);
+  auto* reactor = new GenerateStreamsReactor(
+      [this](const std::string& model) { return Find(model); },
+      [this](GenerateStreamsReactor* done) {
+        std::lock_guard<std::mutex> lock(streams_mu_);
+        streams_.erase(done);
+      },
+      draining_);
+  streams_.insert(reactor);
+  return reactor;
+}
+
+void WorkerServiceImpl::Drain() {
+  std::lock_guard<std::mutex> lock(streams_mu_);
+  draining_ = true;
+  // Under the lock: a reactor leaves the set (in OnDone) before it is deleted.
+  for (GenerateStreamsReactor* reactor : streams_) reactor->Drain();
+}
+
 grpc::ServerUnaryReactor* WorkerServiceImpl::GetInfo(grpc::CallbackServerContext* context,
                                                      const v1::GetWorkerInfoRequest* request,
                                                      v1::GetWorkerInfoResponse* response) {
   response->set_shard_id(shard_id_);
   response->set_shard_name(shard_name_);
   response->set_version(SLLM_VERSION);
+  response->set_generate_streams(true);
   for (const auto& [name, served] : engines_) {
     const Engine& e = *served->engine;
     auto* m = response->add_models();
