@@ -19,6 +19,9 @@ DEFINE_string(workers_dns, "",
               "Or: a host:port whose DNS addresses are the shards (a headless Service), "
               "re-resolved every --dns_refresh_seconds");
 DEFINE_double(dns_refresh_seconds, 5, "How often --workers_dns is re-resolved");
+DEFINE_bool(worker_generate_streams, true,
+            "Run requests as sequences on one GenerateStreams call per shard (when the shard "
+            "serves it); false: a Generate call per request");
 DEFINE_int32(http_port, 8000, "OpenAI-compatible HTTP port (0: a free one, -1: off)");
 DEFINE_int32(http_threads, 2, "HTTP I/O threads");
 DEFINE_int32(max_body_mb, 8, "Largest HTTP request body (MiB)");
@@ -56,6 +59,7 @@ int main(int argc, char** argv) {
   o.shards.targets = absl::StrSplit(FLAGS_workers, ',', absl::SkipEmpty());
   o.shards.dns_target = FLAGS_workers_dns;
   o.shards.dns_interval = absl::Seconds(FLAGS_dns_refresh_seconds);
+  o.shards.generate_streams = FLAGS_worker_generate_streams;
   if (o.shards.targets.empty() == o.shards.dns_target.empty()) {
     LOG(ERROR) << "give exactly one of --workers (a list of shards) and --workers_dns";
     return 2;

@@ -13,6 +13,12 @@
 #include "services/common/grpc_status.h"
 
 namespace sllm::gateway {
+namespace {
+
+// The streams whose writes the thread's outermost BatchScope holds back; null outside one.
+thread_local std::vector<std::shared_ptr<DecodeMux::Connection>>* t_held = nullptr;
+
+}  // namespace
 
 // One DecodeStreams call and the sequences on it.
 class DecodeMux::Connection final
@@ -61,6 +67,13 @@ class DecodeMux::Connection final
       v1::DecodeStreamsRequest::Step* step = queued_.add_steps();
       step->set_sequence(id);
       *step->mutable_request() = std::move(request);
+      if (t_held != nullptr) {  // Sent when the thread's BatchScope ends.
+        if (!held_) {
+          held_ = true;
+          t_held->push_back(shared_from_this());
+        }
+        return absl::OkStatus();
+      }
       if (PrepareWriteLocked() != Write::kMessage) return absl::OkStatus();
       AddHold();  // The main hold is still ours (not broken): the call cannot end meanwhile.
     }
@@ -101,6 +114,20 @@ class DecodeMux::Connection final
       write = PrepareWriteLocked();
       if (write == Write::kNone) return;
       AddHold();
+    }
+    StartNext(write);
+    RemoveHold();
+  }
+
+  // Sends what a BatchScope held back, when it can go now.
+  void Release() {
+    Write write;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_ = false;
+      write = PrepareWriteLocked();
+      if (write == Write::kNone) return;
+      AddHold();  // The main hold is ours: a write can be prepared only while not broken.
     }
     StartNext(write);
     RemoveHold();
@@ -282,10 +309,22 @@ class DecodeMux::Connection final
   bool broken_ = false;               // Guarded by mu_.
   absl::Status failure_;              // Guarded by mu_: why, once broken_.
   bool done_ = false;                 // Guarded by mu_: OnDone ran.
+  bool held_ = false;                 // Guarded by mu_: in a thread's BatchScope list.
   absl::Time idle_since_;             // Guarded by mu_: when the last sequence closed.
   bool idle_alarm_armed_ = false;     // Guarded by mu_.
   std::unique_ptr<grpc::Alarm> idle_alarm_;  // Guarded by mu_.
 };
+
+DecodeMux::BatchScope::BatchScope() : outermost_(t_held == nullptr) {
+  if (outermost_) t_held = new std::vector<std::shared_ptr<Connection>>();
+}
+
+DecodeMux::BatchScope::~BatchScope() {
+  if (!outermost_) return;
+  std::unique_ptr<std::vector<std::shared_ptr<Connection>>> held(t_held);
+  t_held = nullptr;
+  for (const auto& connection : *held) connection->Release();
+}
 
 DecodeMux::Sequence::Sequence(std::shared_ptr<Connection> connection, uint64_t id)
     : connection_(std::move(connection)), id_(id) {}

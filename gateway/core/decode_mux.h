@@ -60,6 +60,21 @@ class DecodeMux {
     const uint64_t id_;
   };
 
+  // While one lives on a thread, the steps that thread sends wait, and leave together (one
+  // message per stream) when it ends: a worker message that carries many requests' tokens
+  // then makes one round trip to the tokenizer rather than one for its first request and one
+  // for the rest. Scopes nest (the outermost sends).
+  class BatchScope {
+   public:
+    BatchScope();
+    ~BatchScope();
+    BatchScope(const BatchScope&) = delete;
+    BatchScope& operator=(const BatchScope&) = delete;
+
+   private:
+    bool outermost_;
+  };
+
   // Decodes through `stub`'s service; the stub must outlive this object.
   explicit DecodeMux(v1::TokenizerService::Stub& stub,
                      absl::Duration idle_close = absl::Seconds(1));

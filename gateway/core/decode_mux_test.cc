@@ -96,6 +96,25 @@ TEST_F(DecodeMuxTest, StepsSentWhileAMessageIsUnansweredGoTogetherInTheNext) {
   EXPECT_EQ(decoder_.bad_starts.load(), 0);
 }
 
+TEST_F(DecodeMuxTest, StepsSentInABatchScopeLeaveTogetherWhenItEnds) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  auto a = mux_->Open(), b = mux_->Open(), c = mux_->Open();
+  Answer first, second, third;
+  {
+    DecodeMux::BatchScope batch;
+    ASSERT_TRUE(a->Send(Step({1}, true), first.Done()).ok());
+    {
+      DecodeMux::BatchScope inner;  // Nested: the outer one sends.
+      ASSERT_TRUE(b->Send(Step({2}, true), second.Done()).ok());
+    }
+    ASSERT_TRUE(c->Send(Step({3}, true), third.Done()).ok());
+    EXPECT_TRUE(MessageSteps().empty());  // Held back: nothing has left yet.
+  }
+  ASSERT_TRUE(first.Wait() && second.Wait() && third.Wait());
+  EXPECT_EQ(second.text->text(), "<2>");
+  EXPECT_THAT(MessageSteps(), ElementsAre(3));
+}
+
 TEST_F(DecodeMuxTest, OneStepInFlightPerSequence) {
   decoder_.hold_first = true;
   ASSERT_NO_FATAL_FAILURE(Start());

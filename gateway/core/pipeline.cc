@@ -60,14 +60,16 @@ class Pipeline::Generation : public std::enable_shared_from_this<Generation> {
   // One shard's try: its worker call, relayed.
   struct Attempt {
     Attempt(Assignment a, std::shared_ptr<v1::WorkerService::Stub> s,
-            const v1::GenerationParams& params)
+            std::shared_ptr<WorkerMux> m, const v1::GenerationParams& params)
         : assignment(std::move(a)),
           stub(std::move(s)),
+          mux(std::move(m)),
           matcher({params.stop().begin(), params.stop().end()},
                   params.include_stop_str_in_output()) {}
 
     const Assignment assignment;
     const std::shared_ptr<v1::WorkerService::Stub> stub;  // Kept for the call's life.
+    const std::shared_ptr<WorkerMux> mux;  // Null: a Generate call of its own.
     StopMatcher matcher;
     // Written by the relay's handler (one call at a time, on gRPC threads), read after Wait.
     bool produced = false, finished = false, client_gone = false;
@@ -169,7 +171,8 @@ class Pipeline::Generation : public std::enable_shared_from_this<Generation> {
         tried_.push_back(shard);
         continue;
       }
-      attempt_ = std::make_unique<Attempt>(*std::move(picked), std::move(stub), r_.params);
+      attempt_ = std::make_unique<Attempt>(*std::move(picked), std::move(stub),
+                                           p_.shards_.mux(shard), r_.params);
       // Detokenize through the tokenizer service, one step per batch of worker messages.
       v1::DecodeStreamStart start;
       start.set_model(r_.model);
@@ -179,8 +182,15 @@ class Pipeline::Generation : public std::enable_shared_from_this<Generation> {
       // one message at a time: the chunk that ends it then holds the tokens up to the match.
       const size_t max_batch = r_.params.stop().empty() ? kMaxRelayBatch : 1;
       Attempt* a = attempt_.get();
+      // A sequence on the shard's GenerateStreams call when it serves them, else a call.
+      Relay::OpenCall open =
+          a->mux != nullptr
+              ? Relay::OpenCall([this, a](std::function<void()> on_arrival) {
+                  return a->mux->Start(wreq_, call_.deadline(), std::move(on_arrival));
+                })
+              : Relay::GenerateCall(*a->stub, call_.NewContext(), wreq_);
       a->relay = std::make_unique<Relay>(
-          *a->stub, call_.NewContext(), wreq_, p_.decoder_, std::move(start), max_batch,
+          open, p_.decoder_, std::move(start), max_batch,
           [this, a](const v1::WorkerGenerateResponse& msg, const std::string& delta) {
             return OnBatch(*a, msg, delta);
           });

@@ -2,30 +2,46 @@
 
 #include <utility>
 
+#include "gateway/core/worker_stream.h"
+
 namespace sllm::gateway {
 
-Relay::Relay(v1::WorkerService::Stub& worker, grpc::ClientContext* worker_context,
-             const v1::WorkerGenerateRequest& request, DecodeMux& decoder,
-             v1::DecodeStreamStart start, size_t max_batch, BatchHandler handler)
-    : worker_context_(worker_context),
-      max_batch_(max_batch),
+Relay::OpenCall Relay::GenerateCall(v1::WorkerService::Stub& worker,
+                                    grpc::ClientContext* worker_context,
+                                    const v1::WorkerGenerateRequest& request) {
+  return [&worker, worker_context, &request](std::function<void()> on_arrival) {
+    return std::make_unique<WorkerStream>(worker, worker_context, request, std::move(on_arrival));
+  };
+}
+
+Relay::Relay(const OpenCall& open, DecodeMux& decoder, v1::DecodeStreamStart start,
+             size_t max_batch, BatchHandler handler)
+    : max_batch_(max_batch),
       handler_(std::move(handler)),
       start_(std::move(start)),
-      decode_(decoder.Open()),
-      worker_(worker, worker_context, request, [this] { Pump(); }) {}
+      decode_(decoder.Open()) {
+  // Its first arrival may come before `open` returns: Pump waits for worker_.
+  std::unique_ptr<WorkerCall> call = open([this] { Pump(); });
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    worker_ = std::move(call);
+  }
+  Pump();
+}
 
 Relay::~Relay() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopped_ = true;  // No batch starts from here on.
   }
-  worker_context_->TryCancel();  // A no-op once the call has ended.
-  decode_->Close();              // No OnText runs after this.
+  worker_->Cancel();  // A no-op once the call has ended.
+  decode_->Close();   // No OnText runs after this.
   // worker_ is destroyed next and waits for its call's end.
 }
 
 Relay::Outcome Relay::Wait(absl::Time deadline) {
   absl::Status decode;
+  bool interrupted;
   {
     std::unique_lock<std::mutex> lock(mu_);
     const auto stopped = [this] { return stopped_; };
@@ -35,11 +51,13 @@ Relay::Outcome Relay::Wait(absl::Time deadline) {
       StopLocked(lock);
     }
     decode = decode_status_;
+    interrupted = interrupted_;
   }
-  // A failed decoder leaves nobody to relay the worker's tokens: stop generating.
-  if (!decode.ok()) worker_context_->TryCancel();
+  // A failed decoder, a client gone or a deadline passed leaves nobody to relay the worker's
+  // tokens: stop generating.
+  if (!decode.ok() || interrupted) worker_->Cancel();
   decode_->Close();  // The tokenizer may drop the sequence now.
-  return {worker_.Finish(), decode};
+  return {worker_->Finish(), decode};
 }
 
 void Relay::Interrupt() {
@@ -70,23 +88,23 @@ void Relay::Pump() {
   v1::DecodeStreamRequest step;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopped_) return;
+    if (stopped_ || worker_ == nullptr) return;
     // A cancelled or timed-out request relays nothing more and does not wait for text on its
     // way (but a running handler finishes before Wait returns).
-    if (!handling_ && worker_.Interrupted()) {
+    if (!handling_ && worker_->Interrupted()) {
       stopped_ = true;
       changed_.notify_all();
       return;
     }
     if (in_flight_) return;
-    switch (worker_.Take(&batch_, max_batch_)) {
-      case WorkerStream::Took::kWaiting:
+    switch (worker_->Take(&batch_, max_batch_)) {
+      case WorkerCall::Took::kWaiting:
         return;
-      case WorkerStream::Took::kEnded:
+      case WorkerCall::Took::kEnded:
         stopped_ = true;
         changed_.notify_all();
         return;
-      case WorkerStream::Took::kBatch:
+      case WorkerCall::Took::kBatch:
         break;
     }
     in_flight_ = true;
@@ -120,7 +138,7 @@ void Relay::OnText(absl::StatusOr<v1::DecodeStreamResponse> text) {
   const bool go_on = handler_(batch_, text->text());
   const bool last = batch_.finish_reason() != v1::FINISH_REASON_UNSPECIFIED;
   // Stopped early (a stop string) or the client is gone: stop generating.
-  if (!go_on && !last) worker_context_->TryCancel();
+  if (!go_on && !last) worker_->Cancel();
   {
     std::lock_guard<std::mutex> lock(mu_);
     in_flight_ = handling_ = false;

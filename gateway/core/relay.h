@@ -20,7 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "gateway/core/decode_mux.h"
-#include "gateway/core/worker_stream.h"
+#include "gateway/core/worker_call.h"
 #include "grpcpp/client_context.h"
 #include "sllm/v1/tokenizer.pb.h"
 #include "sllm/v1/worker.grpc.pb.h"
@@ -35,13 +35,20 @@ class Relay final {
   using BatchHandler =
       std::function<bool(const v1::WorkerGenerateResponse& batch, const std::string& text)>;
 
-  // Starts the worker's Generate call and opens a sequence on `decoder`; `start` goes with the
-  // first batch. The context and the decoder must outlive this object.
-  Relay(v1::WorkerService::Stub& worker, grpc::ClientContext* worker_context,
-        const v1::WorkerGenerateRequest& request, DecodeMux& decoder,
-        v1::DecodeStreamStart start, size_t max_batch, BatchHandler handler);
-  // Cancels the worker call if still running, closes the sequence, and waits until gRPC is
-  // done with the worker call.
+  // Starts the generation on a worker shard, with `on_arrival` as its arrival callback.
+  using OpenCall =
+      std::function<std::unique_ptr<WorkerCall>(std::function<void()> on_arrival)>;
+  // A Generate call of its own (WorkerStream); the arguments must outlive the relay.
+  static OpenCall GenerateCall(v1::WorkerService::Stub& worker,
+                               grpc::ClientContext* worker_context,
+                               const v1::WorkerGenerateRequest& request);
+
+  // Opens a sequence on `decoder` and starts the generation; `start` goes with the first
+  // batch. The decoder must outlive this object.
+  Relay(const OpenCall& open, DecodeMux& decoder, v1::DecodeStreamStart start,
+        size_t max_batch, BatchHandler handler);
+  // Cancels the generation if still running, closes the sequence, and waits until no
+  // callback of the worker call runs.
   ~Relay();
 
   Relay(const Relay&) = delete;
@@ -53,8 +60,9 @@ class Relay final {
   };
   // Waits until the relay has stopped (the handler returned false, the worker stream ended and
   // every batch was handled, the request was interrupted or its worker call was cancelled or
-  // timed out, or decoding failed) or `deadline` passed, then for the worker call's end. Never
-  // returns while the handler runs. Once.
+  // timed out, or decoding failed) or `deadline` passed, then for the worker call's end (it
+  // is cancelled first when nobody relays its tokens any more). Never returns while the
+  // handler runs. Once.
   Outcome Wait(absl::Time deadline = absl::InfiniteFuture());
 
   // The request is over (its client went away): stops the relay without waiting for text still
@@ -73,7 +81,6 @@ class Relay final {
   // Stops the relay because decoding failed; `mu_` held.
   void FailDecodeLocked(const absl::Status& why);
 
-  grpc::ClientContext* const worker_context_;
   const size_t max_batch_;
   const BatchHandler handler_;
   const v1::DecodeStreamStart start_;
@@ -90,8 +97,8 @@ class Relay final {
   absl::Status decode_status_;  // Guarded by mu_.
 
   // Last: its callbacks (Pump) use the members above, so it starts after them and is
-  // destroyed (waiting for its call to end) first.
-  WorkerStream worker_;
+  // destroyed (waiting for its callbacks to be over) first. Set under mu_ once started.
+  std::unique_ptr<WorkerCall> worker_;
 };
 
 }  // namespace sllm::gateway

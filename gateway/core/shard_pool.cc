@@ -59,13 +59,14 @@ ShardPool::~ShardPool() { Stop(); }
 void ShardPool::SetTargets(const std::vector<std::string>& targets) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    std::map<std::string, std::shared_ptr<v1::WorkerService::Stub>> next;
+    std::map<std::string, Shard> next;
     for (const std::string& t : targets) {
       auto it = shards_.find(t);
       next[t] = it != shards_.end()
                     ? it->second
-                    : std::shared_ptr<v1::WorkerService::Stub>(v1::WorkerService::NewStub(
-                          options_.security.CreateChannel(t, InternalChannelArguments())));
+                    : Shard{std::shared_ptr<v1::WorkerService::Stub>(v1::WorkerService::NewStub(
+                                options_.security.CreateChannel(t, InternalChannelArguments()))),
+                            nullptr};
     }
     shards_ = std::move(next);
   }
@@ -87,13 +88,29 @@ void ShardPool::MaybeResolve() {
 std::shared_ptr<v1::WorkerService::Stub> ShardPool::stub(const std::string& shard) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = shards_.find(shard);
-  return it == shards_.end() ? nullptr : it->second;
+  return it == shards_.end() ? nullptr : it->second.stub;
+}
+
+std::shared_ptr<WorkerMux> ShardPool::mux(const std::string& shard) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = shards_.find(shard);
+  return it == shards_.end() ? nullptr : it->second.mux;
+}
+
+void ShardPool::SetMux(const std::string& target,
+                       const std::shared_ptr<v1::WorkerService::Stub>& stub, bool serves) {
+  std::shared_ptr<WorkerMux> dropped;  // Destroyed (waiting for its calls) outside the lock.
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = shards_.find(target);
+  if (it == shards_.end() || it->second.stub != stub) return;  // Dropped or replaced.
+  if (serves && it->second.mux == nullptr) it->second.mux = std::make_shared<WorkerMux>(stub);
+  if (!serves) dropped = std::move(it->second.mux);
 }
 
 std::vector<std::string> ShardPool::targets() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> out;
-  for (const auto& [t, stub] : shards_) out.push_back(t);
+  for (const auto& [t, shard] : shards_) out.push_back(t);
   return out;
 }
 
@@ -104,7 +121,7 @@ void ShardPool::PollOnce() {
   std::map<std::string, std::shared_ptr<v1::WorkerService::Stub>> shards;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    shards = shards_;
+    for (const auto& [target, shard] : shards_) shards[target] = shard.stub;
   }
   for (const auto& [target, stub_ptr] : shards) {
     ShardState state;
@@ -129,6 +146,7 @@ void ShardPool::PollOnce() {
     if (st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) slow_polls_[target] = 0;
     std::vector<ModelInfo>& known = last_models_[target];
     known.clear();
+    if (st.ok()) SetMux(target, stub_ptr, options_.generate_streams && info.generate_streams());
     if (st.ok() && load.ready()) {
       state.healthy = true;
       for (const auto& m : info.models()) {

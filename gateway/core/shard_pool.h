@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "gateway/core/worker_mux.h"
 #include "gateway/routing/router.h"
 #include "gateway/validation/request_validator.h"
 #include "services/common/tls_credentials.h"
@@ -32,6 +33,9 @@ struct ShardPoolOptions {
   absl::Duration poll_interval = absl::Milliseconds(200);
   // Plaintext or TLS (mTLS with a client certificate) to the shards.
   ChannelSecurity security;
+  // Run requests as sequences on one GenerateStreams call per shard (WorkerMux) when the shard
+  // serves it; false: a Generate call per request.
+  bool generate_streams = true;
 };
 
 // Every address `host:port` resolves to, as "a.b.c.d:port" / "[v6]:port", sorted.
@@ -54,6 +58,9 @@ class ShardPool {
   Router& router() { return router_; }
   // The stub of `shard`, or null when it is no longer known (dropped from DNS).
   std::shared_ptr<v1::WorkerService::Stub> stub(const std::string& shard) const;
+  // The shard's GenerateStreams calls, or null when it does not serve them (or they are
+  // turned off, or the shard is unknown): then use stub().
+  std::shared_ptr<WorkerMux> mux(const std::string& shard) const;
   // The shard addresses known now.
   std::vector<std::string> targets() const;
   // Limits of every model served by a healthy shard.
@@ -63,13 +70,19 @@ class ShardPool {
   // Makes the shard set `targets` (keeping the stubs of known shards).
   void SetTargets(const std::vector<std::string>& targets);
   void MaybeResolve();
+  // Makes the shard's WorkerMux exist when it `serves` GenerateStreams (and not otherwise).
+  void SetMux(const std::string& target, const std::shared_ptr<v1::WorkerService::Stub>& stub,
+              bool serves);
 
   const ShardPoolOptions options_;
   Router router_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  // Guarded by mu_: address -> stub.
-  std::map<std::string, std::shared_ptr<v1::WorkerService::Stub>> shards_;
+  struct Shard {
+    std::shared_ptr<v1::WorkerService::Stub> stub;
+    std::shared_ptr<WorkerMux> mux;  // Once GetInfo said it serves GenerateStreams.
+  };
+  std::map<std::string, Shard> shards_;  // Guarded by mu_: by address.
   std::map<std::string, ModelInfo> models_;  // Guarded by mu_.
   absl::Time next_resolve_ = absl::InfinitePast();  // Poller thread only.
   // Polls in a row that timed out, and the models each shard last reported; guarded by

@@ -1,9 +1,9 @@
 #include "gateway/core/worker_stream.h"
 
+#include <chrono>
 #include <utility>
 
 #include "glog/logging.h"
-#include "proto/worker_response_merge.h"
 
 namespace sllm::gateway {
 
@@ -23,17 +23,15 @@ WorkerStream::~WorkerStream() {
 }
 
 WorkerStream::Took WorkerStream::Take(v1::WorkerGenerateResponse* out, size_t max_messages) {
-  CHECK_GE(max_messages, 1u);
-  out->Clear();
   std::lock_guard<std::mutex> lock(mu_);
-  if (arrived_.empty()) return reads_done_ ? Took::kEnded : Took::kWaiting;
-  *out = std::move(arrived_.front());
-  arrived_.pop_front();
-  for (size_t n = 1; n < max_messages && !arrived_.empty(); ++n) {
-    AppendWorkerResponse(arrived_.front(), out);
-    arrived_.pop_front();
-  }
-  return Took::kBatch;
+  return TakeArrived(arrived_, reads_done_, out, max_messages);
+}
+
+void WorkerStream::Cancel() {
+  // Past its deadline the call ends DEADLINE_EXCEEDED by itself: cancelling it now could make
+  // that CANCELLED.
+  if (context_->deadline() <= std::chrono::system_clock::now()) return;
+  context_->TryCancel();
 }
 
 grpc::Status WorkerStream::Finish() {

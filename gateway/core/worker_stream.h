@@ -15,6 +15,7 @@
 #include <functional>
 #include <mutex>
 
+#include "gateway/core/worker_call.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/client_callback.h"
 #include "grpcpp/support/status.h"
@@ -22,7 +23,8 @@
 
 namespace sllm::gateway {
 
-class WorkerStream final : public grpc::ClientReadReactor<v1::WorkerGenerateResponse> {
+class WorkerStream final : public WorkerCall,
+                           public grpc::ClientReadReactor<v1::WorkerGenerateResponse> {
  public:
   // Starts the call; `context` must outlive this object. `on_arrival`, when given, runs on a
   // gRPC thread after each message arrives and once when the stream has ended (with no lock
@@ -36,19 +38,11 @@ class WorkerStream final : public grpc::ClientReadReactor<v1::WorkerGenerateResp
   WorkerStream(const WorkerStream&) = delete;
   WorkerStream& operator=(const WorkerStream&) = delete;
 
-  // Takes up to `max_messages` (≥ 1) of the messages that have arrived, merged in order into
-  // `*out`: token ids and logprobs concatenated, step times added up, the finish fields of the
-  // last. Does not wait: kBatch when it took messages, kWaiting when none has arrived yet,
-  // kEnded when the stream has ended and every message was taken.
-  enum class Took { kBatch, kWaiting, kEnded };
-  Took Take(v1::WorkerGenerateResponse* out, size_t max_messages);
-
-  // Waits until the call has ended and returns its status.
-  grpc::Status Finish();
-
-  // True once the call has ended CANCELLED or DEADLINE_EXCEEDED: the request is over, whatever
-  // is still on its way for it. Does not wait.
-  bool Interrupted();
+  // WorkerCall. The context carries the request's deadline; Cancel cancels it.
+  Took Take(v1::WorkerGenerateResponse* out, size_t max_messages) override;
+  grpc::Status Finish() override;
+  bool Interrupted() override;
+  void Cancel() override;
 
   // grpc::ClientReadReactor.
   void OnReadDone(bool ok) override;

@@ -33,6 +33,9 @@ DEFINE_string(dtype, "",
               "worker's default, float32)");
 DEFINE_int32(grpc_port, 0, "up: gateway gRPC port (0: a free one)");
 DEFINE_int32(http_port, 0, "up: gateway OpenAI HTTP port (0: a free one, -1: off)");
+DEFINE_string(gateway_flags, "",
+              "up: more flags for the gateway, space-separated (e.g. "
+              "\"--worker_generate_streams=false\")");
 DEFINE_string(target, "127.0.0.1:50050", "generate/chat: gateway address");
 DEFINE_int32(max_tokens, 64, "Most tokens to generate");
 DEFINE_double(temperature, 0.0, "Sampling temperature (0: greedy)");
@@ -195,6 +198,9 @@ int Up() {
   }
   options.grpc_port = FLAGS_grpc_port;
   options.http_port = FLAGS_http_port;
+  for (absl::string_view f : absl::StrSplit(FLAGS_gateway_flags, ' ', absl::SkipEmpty())) {
+    options.gateway_args.emplace_back(f);
+  }
   if (options.workers < 1) {
     std::cerr << "sllm up: --workers must be >= 1, got " << options.workers << "\n";
     return 2;
