@@ -38,18 +38,6 @@ namespace {
 using Json = nlohmann::json;
 using sllm::worker::FinishReason;
 
-const char* ReasonName(FinishReason r) {
-  switch (r) {
-    case FinishReason::kEos: return "eos";
-    case FinishReason::kLength: return "length";
-    case FinishReason::kStop: return "stop";
-    case FinishReason::kCancelled: return "cancelled";
-    case FinishReason::kError: return "error";
-    case FinishReason::kNone: break;
-  }
-  return "none";
-}
-
 struct Line {
   std::vector<int64_t> ids;
   bool done = false;
@@ -169,7 +157,7 @@ int main(int argc, char** argv) {
   };
   while (pending()) (*engine)->Step();
   for (const Line& l : lines) {
-    Json out = {{"ids", l.ids}, {"finish_reason", ReasonName(l.reason)}};
+    Json out = {{"ids", l.ids}, {"finish_reason", sllm::worker::FinishReasonName(l.reason)}};
     if (!l.error.empty()) out["error"] = l.error;
     std::cout << out.dump() << "\n";
   }

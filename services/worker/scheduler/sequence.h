@@ -12,6 +12,19 @@ namespace sllm::worker {
 
 enum class FinishReason { kNone, kEos, kLength, kStop, kCancelled, kError };
 
+// "eos", "length", "stop", "cancelled", "error" or "none".
+inline const char* FinishReasonName(FinishReason r) {
+  switch (r) {
+    case FinishReason::kEos: return "eos";
+    case FinishReason::kLength: return "length";
+    case FinishReason::kStop: return "stop";
+    case FinishReason::kCancelled: return "cancelled";
+    case FinishReason::kError: return "error";
+    case FinishReason::kNone: break;
+  }
+  return "none";
+}
+
 struct Sequence {
   uint64_t id = 0;
   // Prompt followed by the generated tokens.

@@ -17,18 +17,6 @@ v1::FinishReason ToProto(FinishReason r) {
   return v1::FINISH_REASON_UNSPECIFIED;
 }
 
-const char* OutcomeName(FinishReason r) {
-  switch (r) {
-    case FinishReason::kEos: return "eos";
-    case FinishReason::kLength: return "length";
-    case FinishReason::kStop: return "stop";
-    case FinishReason::kCancelled: return "cancelled";
-    case FinishReason::kError: return "error";
-    case FinishReason::kNone: break;
-  }
-  return "none";
-}
-
 template <typename Duration>
 double Seconds(Duration d) {
   return std::chrono::duration<double>(d).count();
@@ -94,7 +82,7 @@ GenerationRecorder::Result GenerationRecorder::Record(const TokenEvent& ev,
     metrics_->prompt_tokens.Increment(ev.prompt_tokens);
     metrics_->cached_tokens.Increment(ev.cached_tokens);
     metrics_->requests
-        .Add({{"model", metrics_->model}, {"outcome", OutcomeName(ev.finish_reason)}})
+        .Add({{"model", metrics_->model}, {"outcome", FinishReasonName(ev.finish_reason)}})
         .Increment();
   }
   return Result::kMessage;

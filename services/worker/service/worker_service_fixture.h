@@ -3,6 +3,7 @@
 #ifndef SLLM_SERVICES_WORKER_SERVICE_WORKER_SERVICE_FIXTURE_H_
 #define SLLM_SERVICES_WORKER_SERVICE_WORKER_SERVICE_FIXTURE_H_
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -60,6 +61,19 @@ class WorkerServiceTest : public ::testing::Test {
       last = msg;
     }
     return reader->Finish();
+  }
+
+  // GetLoad, asked until it shows no sequence running or waiting (the engine drops a finished
+  // or cancelled one at a step's end) or 10 s have passed.
+  v1::GetLoadResponse LoadWhenIdle() {
+    v1::GetLoadResponse load;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    do {
+      grpc::ClientContext ctx;
+      EXPECT_TRUE(stub_->GetLoad(&ctx, {}, &load).ok());
+    } while (load.total().running() + load.total().waiting() != 0 &&
+             std::chrono::steady_clock::now() < deadline);
+    return load;
   }
 
   static v1::WorkerGenerateRequest Request(std::vector<uint32_t> prompt, uint32_t max_new) {

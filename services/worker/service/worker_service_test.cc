@@ -132,14 +132,7 @@ TEST_F(WorkerServiceTest, HostileRequestsGetNamedErrorsAndTheWorkerStaysHealthy)
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(last.finish_reason(), v1::FINISH_REASON_LENGTH);
   EXPECT_EQ(ids.size(), 512u - 3);
-  // The engine publishes its load at the end of the step that sent the last token.
-  v1::GetLoadResponse load;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  do {
-    grpc::ClientContext ctx;
-    ASSERT_TRUE(stub_->GetLoad(&ctx, {}, &load).ok());
-  } while (load.total().running() + load.total().waiting() != 0 &&
-           std::chrono::steady_clock::now() < deadline);
+  const v1::GetLoadResponse load = LoadWhenIdle();
   EXPECT_EQ(load.total().running() + load.total().waiting(), 0u);
 }
 
@@ -153,12 +146,7 @@ TEST_F(WorkerServiceTest, CancellingTheCallFreesTheSequence) {
   }
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
   // The engine drops the sequence at its next step; GetLoad shows it.
-  v1::GetLoadResponse load;
-  for (int i = 0; i < 100000; ++i) {
-    grpc::ClientContext c;
-    ASSERT_TRUE(stub_->GetLoad(&c, {}, &load).ok());
-    if (load.total().running() == 0 && load.total().waiting() == 0) break;
-  }
+  const v1::GetLoadResponse load = LoadWhenIdle();
   EXPECT_EQ(load.total().running(), 0u);
   EXPECT_TRUE(load.ready());
 }
