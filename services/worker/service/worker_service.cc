@@ -1,7 +1,6 @@
 #include "services/worker/service/worker_service.h"
 
 #include <algorithm>
-#include <chrono>
 #include <deque>
 #include <limits>
 #include <mutex>
